@@ -1,0 +1,148 @@
+"""The kernel's ground rules, checked on its source: stdlib only, parses on the oldest and newest
+interpreters found here, effects only inside the adapter region, no module-level mutable state."""
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import kernel_source
+from kernel_source import KERNEL_PATH
+
+
+def _interpreters():
+    """Real interpreters on this machine, by version: pyenv's versions, else pythonX.Y on PATH."""
+    found = {}
+    roots = []
+    try:
+        roots.append(subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    for root in roots:
+        versions = pathlib.Path(root, "versions")
+        for candidate in sorted(versions.glob("*/bin/python")) if versions.is_dir() else ():
+            name = candidate.parent.parent.name
+            parts = name.split(".")
+            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+                found.setdefault((int(parts[0]), int(parts[1])), str(candidate))
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        for minor in range(6, 20):
+            candidate = pathlib.Path(directory, "python3.%d" % minor)
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                found.setdefault((3, minor), str(candidate))
+    return found
+
+
+INTERPRETERS = _interpreters()
+PY3 = sorted(v for v in INTERPRETERS if v[0] == 3 and v >= (3, 6))
+
+
+@pytest.fixture(scope="module")
+def source():
+    return KERNEL_PATH.read_text(encoding="utf-8")
+
+
+def test_kernel_imports_only_the_standard_library(source):
+    assert kernel_source.non_stdlib_imports(source) == []
+
+
+def test_the_import_check_catches_a_third_party_import():
+    assert kernel_source.non_stdlib_imports("import json\nimport requests\nfrom yaml import load\n") == ["requests", "yaml"]
+
+
+@pytest.mark.parametrize(
+    "version",
+    [PY3[0], PY3[-1]] if len(PY3) >= 2 else PY3,
+    ids=lambda v: "python%d.%d" % v,
+)
+def test_kernel_byte_compiles_under_the_oldest_and_newest_interpreters(version):
+    python = INTERPRETERS[version]
+    result = subprocess.run(
+        [python, "-c", "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')", str(KERNEL_PATH)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_interpreters_for_the_compile_check_were_found():
+    if not PY3:
+        pytest.skip("no python3.X interpreters found on this machine")
+    assert PY3[0] <= (3, 7), "the oldest interpreter found is %d.%d; the kernel must parse under 3.6/3.7" % PY3[0]
+
+
+def test_kernel_refuses_python_3_6_with_one_message_and_exit_9(tmp_path):
+    python = INTERPRETERS.get((3, 6))
+    if python is None:
+        pytest.skip("no Python 3.6 on this machine")
+    result = subprocess.run([python, str(KERNEL_PATH), "eval"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 9
+    assert "needs Python 3.7 or newer, but this is Python 3.6" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_effects_appear_only_inside_the_adapter_region(source):
+    assert kernel_source.effect_violations(source) == []
+
+
+def test_the_effect_check_catches_effects_outside_the_adapters():
+    bad = (
+        "import os\n"
+        "# region: adapters\n"
+        "def fine():\n    return os.getcwd()\n"
+        "# endregion: adapters\n"
+        "def state():\n"
+        "    import subprocess\n"
+        "    subprocess.run(['x'])\n"
+        "    os.path.exists('/x')\n"
+        "    open('/etc/passwd')\n"
+        "    return os.path.join('a', __file__)\n"
+    )
+    assert sorted(kernel_source.effect_violations(bad)) == [
+        "line 10: open()",
+        "line 11: __file__",
+        "line 7: import subprocess",
+        "line 8: subprocess.run",
+        "line 9: os.path.exists",
+    ]
+
+
+def test_kernel_has_no_global_statements(source):
+    assert kernel_source.global_statements(source) == []
+
+
+def test_kernel_module_state_is_unchanged_by_runs(tmp_path):
+    """Running the kernel leaves its module namespace exactly as it was: no mutable module state."""
+    import copy
+
+    from protoprimer import primer_kernel as kernel
+
+    def snapshot():
+        return {
+            name: copy.deepcopy(value)
+            for name, value in vars(kernel).items()
+            if not name.startswith("__") and isinstance(value, (dict, list, set, tuple, str, int, float, bool, type(None)))
+        }
+
+    before = snapshot()
+    for _ in range(2):
+        kernel.check_state_graphs()
+        with pytest.raises(ValueError):
+            kernel.get_config("leap_nowhere")
+    assert snapshot() == before
+
+
+def test_kernel_import_does_not_load_heavy_modules():
+    """Start-up stays cheap: json, argparse, subprocess, logging... are imported where they are used."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); before = set(sys.modules);"
+        "import protoprimer.primer_kernel;"
+        "print(' '.join(sorted(set(sys.modules) - before)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, str(KERNEL_PATH.parents[1])], capture_output=True, text=True, check=True
+    )
+    loaded = set(result.stdout.split())
+    heavy = {"json", "argparse", "subprocess", "logging", "shutil", "re", "enum", "typing", "dataclasses", "importlib.util"}
+    assert loaded & heavy == set(), "imported at start-up: %s" % sorted(loaded & heavy)
