@@ -1019,9 +1019,7 @@ def _compute_final_target(ctx, p):
         args = p["state_args_parsed"]
         if getattr(args, "final_state", None):
             if not ctx.graph.is_registered(args.final_state):
-                raise UsageError(
-                    "--final_state %s: no such state (see the state names in docs/states.md)" % args.final_state
-                )
+                raise UsageError("--final_state %s: no state of that name is registered" % args.final_state)
             return args.final_state
     return FINAL_TARGETS[mode]
 
