@@ -1004,6 +1004,7 @@ def _compute_sub_command_from_args(ctx, p):
 
 
 def _compute_exec_mode(ctx, p):
+    p["state_input_py_exec_var_loaded"]  # a forged chain variable stops every run, whatever it does
     sub_command = p["state_input_sub_command_arg_loaded"]
     p["state_stderr_log_configured"]
     if ctx.entry_func == EntryFunc.func_call_lib:
@@ -1103,8 +1104,12 @@ def _compute_global_conf_path(ctx, p):
 
 
 def _compute_client_conf(ctx, p):
+    """The global file. Its absence is worth a warning only where one is expected: the primer file names
+    the global dir, or that dir exists (the min layout has neither, by design)."""
     conf = load_conf_file(ctx.host.fs, p["state_global_conf_file_abs_path_inited"])
-    if not conf.present and p["state_primer_conf_file_data_loaded"].present:
+    primer = p["state_primer_conf_file_data_loaded"]
+    expected = "global_conf_dir_rel_path" in primer.data or ctx.host.fs.is_dir(os.path.dirname(conf.path))
+    if not conf.present and expected:
         ctx.warn_once(
             "global-missing",
             "no global config %s: using the defaults; `eval` shows the effective config" % conf.path,
@@ -1588,7 +1593,10 @@ def builtin_states():
         ("state_input_sub_command_arg_loaded", _sub_command_factory),
         (
             "state_exec_mode_inited",
-            one_impl(("state_input_sub_command_arg_loaded", "state_stderr_log_configured"), _compute_exec_mode),
+            one_impl(
+                ("state_input_py_exec_var_loaded", "state_input_sub_command_arg_loaded", "state_stderr_log_configured"),
+                _compute_exec_mode,
+            ),
         ),
         (
             "state_final_target_inited",
