@@ -1,0 +1,135 @@
+"""The environment port of one simulated process, answered from data.
+
+Implements every member of the kernel's `RealEnvironment`. Facts about the interpreter come from the
+`RunningInterpreter` the process was launched with; the clock and pids come from session-wide counters
+(so they keep increasing across processes and runs of one session); output goes to the run's streams.
+"""
+
+import calendar
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from .fake_interpreters import RunningInterpreter
+
+# 2026-01-02T03:04:05Z: where every session's fake clock starts.
+FAKE_CLOCK_START = float(calendar.timegm((2026, 1, 2, 3, 4, 5, 0, 0, 0)))
+FIRST_FAKE_PID = 1000
+
+
+class FakeClock:
+    """A clock that starts at `FAKE_CLOCK_START` and moves one second forward on every reading."""
+
+    def __init__(self, start: float = FAKE_CLOCK_START):
+        self._next = start
+
+    def now(self) -> float:
+        value = self._next
+        self._next += 1.0
+        return value
+
+
+class PidCounter:
+    """Hands out fake pids, increasing from `FIRST_FAKE_PID`, one per simulated process."""
+
+    def __init__(self, first: int = FIRST_FAKE_PID):
+        self._next = first
+
+    def allocate(self) -> int:
+        pid = self._next
+        self._next += 1
+        return pid
+
+
+@dataclass
+class OutputStreams:
+    """What the processes of one run wrote, in order, as a terminal would show it."""
+
+    stdout: List[str] = field(default_factory=list)
+    stderr: List[str] = field(default_factory=list)
+
+    def stdout_text(self) -> str:
+        return "".join(self.stdout)
+
+    def stderr_text(self) -> str:
+        return "".join(self.stderr)
+
+
+class FakeEnvironment:
+    """Environment port: the variables, argv and cwd of one simulated process and its interpreter's facts.
+
+    `variables` is owned by this object (a copy of what it was given); `argv` is `sys.argv` as the
+    process sees it (argv[0] = the script as invoked, or the module file under `-m`).
+    """
+
+    def __init__(
+        self,
+        variables: Dict[str, str],
+        argv: List[str],
+        cwd: str,
+        interpreter: RunningInterpreter,
+        kernel_path: Optional[str],
+        pid: int,
+        clock: FakeClock,
+        streams: OutputStreams,
+        tty: bool = False,
+    ):
+        self._variables = dict(variables)
+        self._argv = list(argv)
+        self._cwd = cwd
+        self.interpreter = interpreter
+        self._kernel_path = kernel_path
+        self._pid = pid
+        self._clock = clock
+        self._streams = streams
+        self._tty = tty
+
+    def get(self, name, default=None):
+        return self._variables.get(name, default)
+
+    def variables(self):
+        """A copy of the environment variables."""
+        return dict(self._variables)
+
+    @property
+    def argv(self):
+        return list(self._argv)
+
+    def cwd(self):
+        return self._cwd
+
+    @property
+    def executable(self):
+        return self.interpreter.executable
+
+    @property
+    def prefix(self):
+        return self.interpreter.prefix
+
+    @property
+    def base_prefix(self):
+        return self.interpreter.base_prefix
+
+    @property
+    def version(self):
+        return self.interpreter.version_info
+
+    @property
+    def kernel_path(self):
+        """The file of the kernel that is running: a repo's copy, or the installed module."""
+        return self._kernel_path
+
+    @property
+    def pid(self):
+        return self._pid
+
+    def now(self):
+        return self._clock.now()
+
+    def write_stdout(self, text):
+        self._streams.stdout.append(text)
+
+    def write_stderr(self, text):
+        self._streams.stderr.append(text)
+
+    def stderr_is_tty(self):
+        return self._tty

@@ -1,0 +1,332 @@
+"""What a run left behind, and assertions on it that fail with a readable diff.
+
+Every `assert_*` raises `AssertionError` whose message says what was expected and what happened (a
+`difflib` unified diff for lists and multi-line text), followed by the last lines of stderr and stdout.
+Paths in an outcome are relative to the world's root when under it, absolute otherwise; assertion
+arguments may be given either way.
+"""
+
+import difflib
+import json
+import os
+import shlex
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Union
+
+from .snapshot import Entry, Snapshot
+
+TAIL_LINES = 20
+UNKNOWN_STRIDE = "stride_py_unknown"
+STRIDE_VARIABLE = "PROTOPRIMER_PY_EXEC"
+
+
+@dataclass
+class ProcessRecord:
+    """One simulated process: which interpreter ran what, with which stride, argv and env (at start).
+
+    `interpreter` is the executable as invoked (absolute); `argv` is `sys.argv` as the process saw it;
+    `exec_argv` the argv it was started with; `ended` is "exit N", "replaced" or "crashed".
+    """
+
+    interpreter: str
+    stride: str
+    argv: List[str]
+    env: Dict[str, str]
+    code: str
+    exec_argv: List[str] = field(default_factory=list)
+    cwd: str = ""
+    pid: int = 0
+    ended: str = ""
+
+
+@dataclass
+class CommandRecord:
+    """One `host.proc.run` call and its result.
+
+    `line` is the shlex-joined argv with long well-known arguments abbreviated (the probe code shows as
+    `PYTHON_PROBE_CODE`); `full_line` is the exact shlex-joined argv.
+    """
+
+    argv: List[str]
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+    env: Optional[Dict[str, str]] = None
+    cwd: Optional[str] = None
+    line: str = ""
+
+    @property
+    def full_line(self) -> str:
+        return shlex.join(self.argv)
+
+
+@dataclass
+class MainCall:
+    """One `host.proc.call_main` call: the client main, and the process facts it was called with."""
+
+    spec: str
+    argv: List[str]
+    env: Dict[str, str]
+
+
+def display_path(path: str, root: str) -> str:
+    """`path` relative to `root` when under it (a trailing "/" kept), else absolute."""
+    trailing = "/" if path.endswith("/") and path != "/" else ""
+    normal = os.path.normpath(path)
+    if normal == root:
+        return "." + trailing
+    if normal.startswith(root.rstrip("/") + "/"):
+        return os.path.relpath(normal, root) + trailing
+    return normal + trailing
+
+
+def world_path(path: str, root: str) -> str:
+    """The absolute path of `path` given relative to `root` or absolute."""
+    return os.path.normpath(os.path.join(root, path))
+
+
+def _as_list(values: Union[str, Iterable[str], None]) -> List[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        return [values]
+    return list(values)
+
+
+def _tail(title: str, text: str) -> str:
+    lines = text.splitlines()
+    if not lines:
+        return "--- %s: (empty) ---" % title
+    shown = lines[-TAIL_LINES:]
+    skipped = len(lines) - len(shown)
+    if skipped:
+        header = "--- %s (last %d of %d lines) ---" % (title, len(shown), len(lines))
+    else:
+        header = "--- %s ---" % title
+    return "\n".join([header] + shown)
+
+
+def _found(entry: Optional[Entry]) -> str:
+    return "nothing" if entry is None else "a " + entry.kind
+
+
+def unified_diff(expected: Sequence[str], actual: Sequence[str], what: str) -> str:
+    lines = difflib.unified_diff(
+        list(expected), list(actual), "expected %s" % what, "actual %s" % what, lineterm="", n=3
+    )
+    return "\n".join(lines)
+
+
+@dataclass
+class Outcome:
+    """The result of one `WorldSession.run`: exit code, process chain, commands, file changes, output.
+
+    `files` is the final state of the fake filesystem (absolute paths), so file assertions work after
+    the session has ended.
+    """
+
+    root: str
+    exit_code: int = 0
+    processes: List[ProcessRecord] = field(default_factory=list)
+    commands: List[CommandRecord] = field(default_factory=list)
+    main_calls: List[MainCall] = field(default_factory=list)
+    created: List[str] = field(default_factory=list)
+    modified: List[str] = field(default_factory=list)
+    deleted: List[str] = field(default_factory=list)
+    stdout: str = ""
+    stderr: str = ""
+    crashed: bool = False
+    files: Snapshot = field(default_factory=dict, repr=False)
+
+    # --- views ---------------------------------------------------------------------------------------
+
+    def chain(self) -> List[str]:
+        """["<interpreter> (<stride>)", ...], one per simulated process."""
+        return ["%s (%s)" % (p.interpreter, p.stride) for p in self.processes]
+
+    def command_lines(self) -> List[str]:
+        return [c.line or c.full_line for c in self.commands]
+
+    def written(self) -> List[str]:
+        """Every path created, modified or deleted, sorted."""
+        return sorted(set(self.created) | set(self.modified) | set(self.deleted))
+
+    def summary(self) -> str:
+        lines = ["exit %d%s" % (self.exit_code, " (crashed)" if self.crashed else "")]
+        lines += ["process: " + entry for entry in self.chain()]
+        lines += ["command: " + line for line in self.command_lines()]
+        lines += ["created: " + p for p in self.created]
+        lines += ["modified: " + p for p in self.modified]
+        lines += ["deleted: " + p for p in self.deleted]
+        return "\n".join(lines)
+
+    # --- failure reporting ---------------------------------------------------------------------------
+
+    def fail(self, headline: str, details: str = "") -> None:
+        """Raise the AssertionError every helper raises: headline, details, then the output tails."""
+        parts = [headline]
+        if details:
+            parts.append(details)
+        parts.append(_tail("stderr", self.stderr))
+        parts.append(_tail("stdout", self.stdout))
+        raise AssertionError("\n".join(parts))
+
+    def _fail_lists(self, what: str, expected: Sequence[str], actual: Sequence[str]) -> None:
+        self.fail("%s differ" % what, unified_diff(expected, actual, what))
+
+    # --- exit and output -----------------------------------------------------------------------------
+
+    def assert_exit(self, code: int) -> "Outcome":
+        if self.exit_code != code:
+            self.fail("expected exit %d, got %d%s" % (code, self.exit_code, " (crashed)" if self.crashed else ""))
+        return self
+
+    def _assert_text(self, stream: str, text: str, equals, contains, not_contains=(), counts=None) -> None:
+        if equals is not None and text != equals:
+            self.fail(
+                "%s differs" % stream,
+                unified_diff(equals.splitlines(), text.splitlines(), stream),
+            )
+        missing = [part for part in _as_list(contains) if part not in text]
+        if missing:
+            self.fail("%s does not contain: %s" % (stream, ", ".join(repr(part) for part in missing)))
+        present = [part for part in _as_list(not_contains) if part in text]
+        if present:
+            self.fail("%s contains (but must not): %s" % (stream, ", ".join(repr(part) for part in present)))
+        wrong = [
+            "%r: expected %d, got %d" % (part, times, text.count(part))
+            for part, times in (counts or {}).items()
+            if text.count(part) != times
+        ]
+        if wrong:
+            self.fail("%s counts differ: %s" % (stream, "; ".join(wrong)))
+
+    def assert_stdout(self, equals: Optional[str] = None, contains=(), not_contains=()) -> "Outcome":
+        self._assert_text("stdout", self.stdout, equals, contains, not_contains)
+        return self
+
+    def assert_stderr(self, contains=(), not_contains=(), counts: Optional[Dict[str, int]] = None,
+                      equals: Optional[str] = None) -> "Outcome":
+        self._assert_text("stderr", self.stderr, equals, contains, not_contains, counts)
+        return self
+
+    def stdout_json(self):
+        try:
+            return json.loads(self.stdout)
+        except ValueError as error:
+            self.fail("stdout is not JSON: %s" % error)
+
+    def assert_stdout_json(self, expected) -> "Outcome":
+        actual = self.stdout_json()
+        if actual != expected:
+            self._fail_lists(
+                "stdout JSON",
+                json.dumps(expected, indent=2, sort_keys=True).splitlines(),
+                json.dumps(actual, indent=2, sort_keys=True).splitlines(),
+            )
+        return self
+
+    # --- processes and commands ----------------------------------------------------------------------
+
+    def _normal_interpreter(self, name: str) -> str:
+        if "/" not in name:
+            return "/usr/bin/" + name
+        return world_path(name, self.root)
+
+    def assert_chain(self, expected: Sequence[str]) -> "Outcome":
+        """Each entry is "<interpreter> (<stride>)" or "<interpreter>" (then only the interpreter is
+        compared). A bare name means /usr/bin/<name>; a relative path is relative to the root."""
+        expected_shown, actual_shown = [], []
+        for index, entry in enumerate(expected):
+            interpreter, has_stride, rest = entry.partition(" (")
+            interpreter = self._normal_interpreter(interpreter.strip())
+            expected_shown.append("%s (%s" % (interpreter, rest) if has_stride else interpreter)
+            if index < len(self.processes):
+                process = self.processes[index]
+                actual_shown.append(
+                    "%s (%s)" % (process.interpreter, process.stride) if has_stride else process.interpreter
+                )
+        actual_shown += self.chain()[len(expected):]
+        if expected_shown != actual_shown:
+            self._fail_lists("process chains", expected_shown, actual_shown)
+        return self
+
+    def assert_commands(self, expected: Sequence[str]) -> "Outcome":
+        """Compare shlex-joined argv of every `run` call; an entry may use the abbreviated or full form."""
+        actual = self.command_lines()
+        shown = [
+            self.commands[i].line if i < len(self.commands) and entry == self.commands[i].full_line else entry
+            for i, entry in enumerate(expected)
+        ]
+        if shown != actual:
+            self._fail_lists("commands", shown, actual)
+        return self
+
+    # --- files ---------------------------------------------------------------------------------------
+
+    def _display_set(self, paths: Iterable[str]) -> List[str]:
+        return sorted(display_path(world_path(p, self.root) + ("/" if p.endswith("/") else ""), self.root)
+                      for p in paths)
+
+    def assert_unchanged(self, paths: Optional[Iterable[str]] = None) -> "Outcome":
+        """Nothing was created, modified or deleted (with `paths`: nothing at or under those paths)."""
+        written = self.written()
+        if paths is not None:
+            prefixes = [world_path(p, self.root) for p in _as_list(paths)]
+            written = [
+                w for w in written
+                if any(
+                    world_path(w, self.root) == prefix or world_path(w, self.root).startswith(prefix + "/")
+                    for prefix in prefixes
+                )
+            ]
+        if written:
+            where = "" if paths is None else " under %s" % ", ".join(_as_list(paths))
+            self.fail("expected no changes%s, got:" % where, "\n".join("  " + w for w in written))
+        return self
+
+    def assert_written(self, paths: Iterable[str]) -> "Outcome":
+        """Exactly these paths were created, modified or deleted."""
+        expected = self._display_set(_as_list(paths))
+        if expected != self.written():
+            self._fail_lists("written paths", expected, self.written())
+        return self
+
+    def _entry(self, path: str, follow: bool = True) -> Optional[Entry]:
+        absolute = world_path(path, self.root)
+        for _ in range(40):
+            entry = self.files.get(absolute)
+            if entry is None or entry.kind != "symlink" or not follow:
+                return entry
+            absolute = os.path.normpath(os.path.join(os.path.dirname(absolute), entry.target or ""))
+        return None
+
+    def file_text(self, path: str) -> str:
+        entry = self._entry(path)
+        if entry is None or entry.kind != "file":
+            self.fail("expected a file at %s, found %s" % (path, _found(entry)))
+        return entry.text()
+
+    def assert_file(self, path: str, text: Optional[str] = None, contains=None) -> "Outcome":
+        actual = self.file_text(path)
+        if text is not None and actual != text:
+            self.fail("file %s differs" % path, unified_diff(text.splitlines(), actual.splitlines(), path))
+        missing = [part for part in _as_list(contains) if part not in actual]
+        if missing:
+            self.fail("file %s does not contain: %s" % (path, ", ".join(repr(part) for part in missing)),
+                      "\n".join(("--- file %s ---\n" % path + actual).splitlines()[: TAIL_LINES + 1]))
+        return self
+
+    def assert_symlink(self, path: str, target: str) -> "Outcome":
+        entry = self._entry(path, follow=False)
+        if entry is None or entry.kind != "symlink":
+            self.fail("expected a symlink at %s, found %s" % (path, _found(entry)))
+        if entry.target != target:
+            self.fail("symlink %s: expected target %r, got %r" % (path, target, entry.target))
+        return self
+
+    def assert_absent(self, path: str) -> "Outcome":
+        entry = self._entry(path, follow=False)
+        if entry is not None:
+            self.fail("expected nothing at %s, found a %s" % (path, entry.kind))
+        return self

@@ -1,0 +1,239 @@
+"""A world materialised on one pyfakefs filesystem, in which any number of commands run.
+
+Invariants:
+- exactly one pyfakefs `Patcher` per session (its set-up is the expensive part), started by `start()`
+  and stopped by `close()` / leaving the `with` block;
+- everything read from the real disk (the kernel source, real directories) is read before the patcher
+  starts; after that, every file operation of the harness and the kernel hits the fake filesystem;
+- the fake clock and pid counter belong to the session, so they keep increasing across its runs.
+"""
+
+import os
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from .errors import HarnessError
+from .fake_environment import FakeClock, PidCounter
+from .fake_tools import DEFAULT_TOOLS
+from .outcome import Outcome
+from .runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
+from .world import DirEntry, FileEntry, RealDirEntry, SymlinkEntry, World
+
+# (absolute path, kind, payload, executable): kind is "dir", "file" (payload bytes) or "symlink" (target).
+Node = Tuple[str, str, Any, bool]
+
+
+def default_kernel() -> Any:
+    from protoprimer import primer_kernel
+
+    return primer_kernel
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _real_tree_nodes(real_src: str, dst: str, exclude: Sequence[str]) -> List[Node]:
+    """The nodes of the real tree `real_src`, placed at `dst` (read from the real disk, now)."""
+    if not os.path.isdir(real_src):
+        raise HarnessError("copy_real_dir: %s is not a directory" % real_src)
+    nodes: List[Node] = [(dst, "dir", None, False)]
+    for dir_path, dir_names, file_names in os.walk(real_src):
+        dir_names[:] = sorted(name for name in dir_names if name not in exclude)
+        rel_dir = os.path.relpath(dir_path, real_src)
+        target_dir = os.path.normpath(os.path.join(dst, rel_dir))
+        for name in list(dir_names):
+            source = os.path.join(dir_path, name)
+            if os.path.islink(source):
+                nodes.append((os.path.join(target_dir, name), "symlink", os.readlink(source), False))
+                dir_names.remove(name)
+            else:
+                nodes.append((os.path.join(target_dir, name), "dir", None, False))
+        for name in sorted(file_names):
+            if name in exclude:
+                continue
+            source = os.path.join(dir_path, name)
+            target = os.path.join(target_dir, name)
+            if os.path.islink(source):
+                nodes.append((target, "symlink", os.readlink(source), False))
+            else:
+                nodes.append((target, "file", _read_bytes(source), os.access(source, os.X_OK)))
+    return nodes
+
+
+def plan_nodes(world: World, kernel_source: bytes) -> List[Node]:
+    """Every node to create, in order, with all real content already read."""
+    nodes: List[Node] = [(world.root, "dir", None, False)]
+    nodes += [(d, "dir", None, False) for d in world.path]
+    home = world.env.get("HOME")
+    if home:
+        nodes.append((home, "dir", None, False))
+    for path, entry in world.entries.items():
+        if isinstance(entry, DirEntry):
+            nodes.append((path, "dir", None, False))
+        elif isinstance(entry, SymlinkEntry):
+            nodes.append((path, "symlink", entry.target, False))
+        elif isinstance(entry, RealDirEntry):
+            nodes += _real_tree_nodes(entry.real_src, path, entry.exclude)
+        elif isinstance(entry, FileEntry):
+            if entry.kernel_source:
+                data = kernel_source
+            elif entry.real_source is not None:
+                data = _read_bytes(entry.real_source)
+            else:
+                data = (entry.text or "").encode("utf-8")
+            nodes.append((path, "file", data, entry.executable))
+    return nodes
+
+
+def materialise(nodes: List[Node], removed: Sequence[str]) -> None:
+    """Create `nodes` on the active (fake) filesystem, then delete the `removed` paths."""
+    for path, kind, payload, executable in nodes:
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        if os.path.lexists(path) and not (kind == "dir" and os.path.isdir(path)):
+            _delete(path)
+        if kind == "dir":
+            os.makedirs(path, exist_ok=True)
+        elif kind == "symlink":
+            os.symlink(payload, path)
+        else:
+            with open(path, "wb") as f:
+                f.write(payload)
+            os.chmod(path, 0o755 if executable else 0o644)
+    for path in removed:
+        if not os.path.lexists(path):
+            raise HarnessError("World.remove(%r): nothing is there" % path)
+        _delete(path)
+
+
+def _delete(path: str) -> None:
+    import shutil
+
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.remove(path)
+
+
+class WorldSession:
+    """A world on a fake filesystem: run commands in it, read its files. A context manager."""
+
+    def __init__(self, world: World, kernel: Any = None):
+        self.world = world
+        self.kernel = kernel if kernel is not None else default_kernel()
+        self.clock = FakeClock()
+        self.pids = PidCounter()
+        self._patcher = None
+
+    @property
+    def root(self) -> str:
+        return self.world.root
+
+    def start(self) -> "WorldSession":
+        if self._patcher is not None:
+            raise HarnessError("this world session is already active")
+        kernel_source = b""
+        if any(isinstance(e, FileEntry) and e.kernel_source for e in self.world.entries.values()):
+            kernel_source = _read_bytes(default_kernel().__file__)
+        nodes = plan_nodes(self.world, kernel_source)
+        from pyfakefs.fake_filesystem_unittest import Patcher
+
+        patcher = Patcher()
+        patcher.setUp()
+        self._patcher = patcher
+        try:
+            materialise(nodes, self.world.removed)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        patcher, self._patcher = self._patcher, None
+        if patcher is not None:
+            patcher.tearDown()
+
+    def __enter__(self) -> "WorldSession":
+        if self._patcher is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _require_active(self) -> None:
+        if self._patcher is None:
+            raise HarnessError("the world session is not active (use `with world.activate() as session:`)")
+
+    @property
+    def fake_filesystem(self):
+        """The pyfakefs `FakeFilesystem` (for tests that need its own API)."""
+        self._require_active()
+        return self._patcher.fs
+
+    # --- running -------------------------------------------------------------------------------------
+
+    def run(self, command: Union[str, Sequence[str]], env: Optional[Dict[str, str]] = None,
+            cwd: Optional[str] = None, max_processes: int = DEFAULT_MAX_PROCESSES, tty: bool = False,
+            kernel: Any = None) -> Outcome:
+        """Run `command` (a shell-like string or an argv list) until its process chain exits.
+
+        `env` is merged over the world's env; `cwd` is relative to the root or absolute (default: the
+        world's cwd); `tty` makes stderr a terminal; `kernel` overrides the session's kernel module.
+        """
+        self._require_active()
+        run_env = self.world.effective_env()
+        run_env.update(env or {})
+        request = RunRequest(
+            argv=split_command(command),
+            env=run_env,
+            cwd=self.world.abs_path(cwd) if cwd is not None else self.world.abs_path(self.world.cwd),
+            max_processes=max_processes,
+            tty=tty,
+        )
+        runner = Runner(
+            kernel=kernel if kernel is not None else self.kernel,
+            root=self.world.root,
+            tools=tuple(self.world.tools) + tuple(DEFAULT_TOOLS),
+            mains=self.world.mains,
+            clock=self.clock,
+            pids=self.pids,
+            snapshot_excludes=self.world.snapshot_excludes,
+        )
+        try:
+            return runner.run(request)
+        finally:
+            os.chdir("/")
+
+    # --- reading the world ---------------------------------------------------------------------------
+
+    def path(self, path: str) -> str:
+        return self.world.abs_path(path)
+
+    def read_text(self, path: str) -> str:
+        self._require_active()
+        with open(self.world.abs_path(path), "r", encoding="utf-8") as f:
+            return f.read()
+
+    def exists(self, path: str) -> bool:
+        self._require_active()
+        return os.path.exists(self.world.abs_path(path))
+
+    def is_symlink(self, path: str) -> bool:
+        self._require_active()
+        return os.path.islink(self.world.abs_path(path))
+
+    def read_link(self, path: str) -> str:
+        self._require_active()
+        return os.readlink(self.world.abs_path(path))
+
+    def write_text(self, path: str, text: str, executable: bool = False) -> None:
+        """Change the world between runs (e.g. edit a config file)."""
+        self._require_active()
+        absolute = self.world.abs_path(path)
+        os.makedirs(os.path.dirname(absolute), exist_ok=True)
+        with open(absolute, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(absolute, 0o755 if executable else 0o644)
