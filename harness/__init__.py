@@ -10,32 +10,32 @@ imported when a world is activated.
     outcome.assert_exit(0)
 """
 
-from .errors import (
-    HarnessError,
-    ProcessReplaced,
-    RestartLoopError,
-    SimulationSignal,
-    UnknownCommandError,
-    UnknownMainError,
-    UnsupportedProgramError,
-)
-from .outcome import CommandRecord, MainCall, Outcome, ProcessRecord
-from .session import WorldSession
-from .world import Interpreter, World
+# Names resolve on first use (PEP 562): the pytest plugin imports `harness.plugin` in every pytest run of
+# a client venv, and must not pay for loading the whole core.
+_EXPORTS = {
+    "HarnessError": "errors",
+    "ProcessReplaced": "errors",
+    "RestartLoopError": "errors",
+    "SimulationSignal": "errors",
+    "UnknownCommandError": "errors",
+    "UnknownMainError": "errors",
+    "UnsupportedProgramError": "errors",
+    "CommandRecord": "outcome",
+    "MainCall": "outcome",
+    "Outcome": "outcome",
+    "ProcessRecord": "outcome",
+    "WorldSession": "session",
+    "Interpreter": "world",
+    "World": "world",
+}
 
-__all__ = [
-    "CommandRecord",
-    "HarnessError",
-    "Interpreter",
-    "MainCall",
-    "Outcome",
-    "ProcessRecord",
-    "ProcessReplaced",
-    "RestartLoopError",
-    "SimulationSignal",
-    "UnknownCommandError",
-    "UnknownMainError",
-    "UnsupportedProgramError",
-    "World",
-    "WorldSession",
-]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError("module 'harness' has no attribute %r" % name)
+    import importlib
+
+    return getattr(importlib.import_module("." + module_name, __name__), name)

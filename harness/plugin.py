@@ -1,0 +1,363 @@
+"""The protoprimer pytest plugin (entry point `pytest11: protoprimer = harness.plugin`).
+
+It collects scenario files (`*.toml` under the `protoprimer_scenario_dirs` ini directories, default
+`scenarios`) as pytest items, registers the `scenario` and `integration` markers, and provides fixtures
+for Python tests: `world`, `run_scenario_file` and the guards `protoprimer_env_guard`,
+`protoprimer_cwd_guard`, `protoprimer_fs_guard`.
+
+Invariants:
+- loading this module is cheap and safe in any pytest run of any venv that has protoprimer installed:
+  it imports only pytest and the standard library; the harness (pyfakefs, tomli, harness.world, ...)
+  is imported when a scenario or fixture is used, and its absence then fails that test with the
+  install command, never the whole pytest run;
+- a malformed scenario file is a collection error showing the loader's message (file, key, valid
+  alternatives) and no harness traceback; a failed scenario shows its expectation report, not a
+  traceback.
+"""
+
+import os
+import sys
+
+import pytest
+
+SCENARIO_DIRS_INI = "protoprimer_scenario_dirs"
+INSTALL_HINT = "pip install 'protoprimer[harness]'"
+
+# Ignored by protoprimer_env_guard: pytest itself rewrites it between a test's phases.
+_VOLATILE_ENV = frozenset({"PYTEST_CURRENT_TEST"})
+# Directories protoprimer_fs_guard does not look into (by name, at any depth).
+_FS_GUARD_SKIPPED_DIRS = frozenset({"venv", ".venv", ".git", "__pycache__", ".pytest_cache", ".tox", ".nox"})
+
+
+# region: hooks
+
+
+def pytest_addoption(parser):
+    parser.addini(
+        SCENARIO_DIRS_INI,
+        type="linelist",
+        default=["scenarios"],
+        help="protoprimer: directories (relative to rootdir) whose *.toml files are collected as "
+        "scenarios (default: scenarios; set it empty to collect none)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "scenario: a protoprimer scenario file (collected from the protoprimer_scenario_dirs directories)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "integration: runs real interpreters and real venvs (slow; the tier that keeps the fakes honest)",
+    )
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix != ".toml":
+        return None
+    if not _in_scenario_dirs(parent.config, str(file_path)):
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+# endregion: hooks
+
+# region: collection
+
+
+def _scenario_dirs(config):
+    root = str(config.rootpath)
+    return [os.path.normpath(os.path.join(root, d)) for d in config.getini(SCENARIO_DIRS_INI) if d.strip()]
+
+
+def _in_scenario_dirs(config, path):
+    path = os.path.normpath(path)
+    return any(path.startswith(d + os.sep) for d in _scenario_dirs(config))
+
+
+def _display_path(config, path):
+    """A path relative to the rootdir (with "/" separators) when under it, else as given."""
+    path = str(path)
+    rel = os.path.relpath(path, str(config.rootpath))
+    if rel.startswith(os.pardir):
+        return path
+    return rel.replace(os.sep, "/")
+
+
+class ScenarioFile(pytest.File):
+    """One scenario file; it holds one item named after the file's stem."""
+
+    def collect(self):
+        from harness.scenario import HarnessMissing, ScenarioError, load_scenario
+
+        try:
+            scenario = load_scenario(str(self.path), file_name=_display_path(self.config, self.path))
+        except (ScenarioError, HarnessMissing) as e:
+            raise self.CollectError(str(e)) from None
+        yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario)
+
+
+class ScenarioItem(pytest.Item):
+    """Runs one scenario: build its world, run `before` and `when`, check `[then]`."""
+
+    def __init__(self, *, scenario, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.add_marker("scenario")
+        for marker in scenario.markers:
+            _allow_marker(self.config, marker)
+            self.add_marker(marker)
+
+    def runtest(self):
+        from harness.scenario import run_scenario
+
+        _require_harness("running a scenario")
+        _keep_pytest_off_the_fake_filesystem()
+        run_scenario(self.scenario, check=True)
+
+    def repr_failure(self, excinfo, style=None):
+        from harness.scenario import HarnessMissing, ScenarioError
+
+        error = excinfo.value
+        if isinstance(error, (AssertionError, ScenarioError, HarnessMissing)):
+            return str(error)
+        from harness.errors import HarnessError, SimulationSignal
+
+        if isinstance(error, (HarnessError, SimulationSignal)):
+            # the world cannot be built or cannot simulate what the scenario asks for: the message says
+            # what and why; a traceback into the harness would not help the scenario's author
+            return "%s: the harness cannot run this scenario: %s: %s" % (
+                self.scenario.file_name,
+                type(error).__name__,
+                error,
+            )
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, "%s: %s" % (self.name, self.scenario.title)
+
+
+def _allow_marker(config, name):
+    """Markers named in scenario files are registered as they are met, so --strict-markers accepts
+    them (a marker is data of the scenario, like its title)."""
+    registered = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    if name not in registered:
+        config.addinivalue_line("markers", "%s: named in a protoprimer scenario file" % name)
+
+
+# endregion: collection
+
+# region: fixtures
+
+
+def _require_harness(what):
+    """Raise HarnessMissing naming the install command when the harness extra is not installed."""
+    from harness.scenario import HarnessMissing
+
+    missing = []
+    try:
+        import pyfakefs  # noqa: F401
+    except ImportError:
+        missing.append("pyfakefs")
+    if sys.version_info < (3, 11):
+        try:
+            import tomli  # noqa: F401
+        except ImportError:
+            missing.append("tomli")
+    if missing:
+        raise HarnessMissing(
+            "%s needs the protoprimer harness, but %s %s not installed: %s"
+            % (what, " and ".join(missing), "is" if len(missing) == 1 else "are", INSTALL_HINT)
+        )
+
+
+def _keep_pytest_off_the_fake_filesystem():
+    """Tell pyfakefs not to patch pytest's own modules, so pytest keeps capturing and reporting while
+    a world session is active (what pyfakefs' own plugin does; that plugin may not be loaded)."""
+    from _pytest import capture
+    from pyfakefs.fake_filesystem_unittest import Patcher
+
+    Patcher.SKIPMODULES.add(pytest)
+    Patcher.SKIPMODULES.add(capture)
+    try:
+        from _pytest import pathlib as pytest_pathlib
+    except ImportError:
+        return
+    Patcher.SKIPMODULES.add(pytest_pathlib)
+
+
+def _require_harness_or_fail(what):
+    from harness.scenario import HarnessMissing
+
+    try:
+        _require_harness(what)
+    except HarnessMissing as e:
+        message = str(e)
+    else:
+        _keep_pytest_off_the_fake_filesystem()
+        return
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture
+def world():
+    """A factory of simulated worlds: `world()` (or `world(root="/home/me/repo")`) returns a new
+    `harness.world.World`. World sessions still active when the test ends are closed."""
+    _require_harness_or_fail("the `world` fixture")
+    from harness.world import World
+
+    sessions = []
+
+    def make_world(*args, **kwargs):
+        new_world = World(*args, **kwargs)
+        activate = new_world.activate
+
+        def tracked_activate(*a, **kw):
+            session = activate(*a, **kw)
+            sessions.append(session)
+            return session
+
+        new_world.activate = tracked_activate
+        return new_world
+
+    yield make_world
+    for session in reversed(sessions):
+        _close_session(session)
+
+
+def _close_session(session):
+    """Leave a world session that a test entered and did not leave (pyfakefs must not outlive it)."""
+    close = getattr(session, "close", None)
+    if callable(close):
+        close()
+        return
+    active = getattr(session, "active", None)
+    if active:
+        session.__exit__(None, None, None)
+
+
+@pytest.fixture
+def run_scenario_file(request):
+    """`run_scenario_file(path)` loads, runs and checks a scenario file (relative paths are relative
+    to the rootdir) and returns the Outcome of its `when` run."""
+    _require_harness_or_fail("the `run_scenario_file` fixture")
+    from harness.scenario import load_scenario, run_scenario
+
+    config = request.config
+
+    def run(path):
+        path = os.fspath(path)
+        if not os.path.isabs(path):
+            path = os.path.join(str(config.rootpath), path)
+        scenario = load_scenario(path, file_name=_display_path(config, path))
+        return run_scenario(scenario, check=True)
+
+    return run
+
+
+@pytest.fixture
+def protoprimer_env_guard():
+    """Fail the test if it leaves os.environ changed (the environment is restored first)."""
+    before = dict(os.environ)
+    yield
+    after = dict(os.environ)
+    changes = []
+    for name in sorted(set(before) | set(after)):
+        if name in _VOLATILE_ENV or before.get(name) == after.get(name):
+            continue
+        if name not in before:
+            changes.append("  added    %s=%r" % (name, after[name]))
+        elif name not in after:
+            changes.append("  removed  %s (was %r)" % (name, before[name]))
+        else:
+            changes.append("  changed  %s: %r -> %r" % (name, before[name], after[name]))
+    if changes:
+        for name in set(after) - set(before) - _VOLATILE_ENV:
+            del os.environ[name]
+        for name, value in before.items():
+            if name not in _VOLATILE_ENV and os.environ.get(name) != value:
+                os.environ[name] = value
+        pytest.fail(
+            "the test left os.environ changed (restored now; use monkeypatch.setenv/delenv):\n"
+            + "\n".join(changes),
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def protoprimer_cwd_guard():
+    """Fail the test if it leaves the working directory changed (it is restored first)."""
+    before = os.getcwd()
+    yield
+    try:
+        after = os.getcwd()
+    except OSError:
+        after = "(a deleted directory)"
+    if after != before:
+        os.chdir(before)
+        pytest.fail(
+            "the test left the working directory changed (restored now; use monkeypatch.chdir):\n"
+            "  before: %s\n  after:  %s" % (before, after),
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def protoprimer_fs_guard(request):
+    """Fail the test if it created, modified or deleted files under the pytest rootdir (venv/, .git/,
+    __pycache__/, *.egg-info and .pytest_cache are not looked at). Tests write to tmp_path."""
+    root = str(request.config.rootpath)
+    skipped = set()
+    basetemp = request.config.getoption("basetemp", None)
+    if basetemp:  # --basetemp inside the rootdir (pytester's subprocess runs): tmp_path is fair game
+        skipped.add(os.path.abspath(str(basetemp)))
+    before = _snapshot_tree(root, skipped)
+    yield
+    after = _snapshot_tree(root, skipped)
+    if after == before:
+        return
+    changes = []
+    for path in sorted(set(before) | set(after)):
+        if path not in after:
+            changes.append("  deleted  %s" % os.path.relpath(path, root))
+        elif path not in before:
+            changes.append("  created  %s" % os.path.relpath(path, root))
+        elif before[path] != after[path]:
+            changes.append("  modified %s" % os.path.relpath(path, root))
+    pytest.fail(
+        "the test changed files under the rootdir %s (write to tmp_path instead):\n%s"
+        % (root, "\n".join(changes)),
+        pytrace=False,
+    )
+
+
+def _snapshot_tree(root, skipped=()):
+    """path -> (mtime_ns, size) of every file and symlink under root (directories: path -> None);
+    the directories in `skipped` (absolute paths) are left out."""
+    snapshot = {}
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = os.scandir(directory)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        name = entry.name
+                        if name in _FS_GUARD_SKIPPED_DIRS or name.endswith(".egg-info") or entry.path in skipped:
+                            continue
+                        snapshot[entry.path + os.sep] = None
+                        pending.append(entry.path)
+                        continue
+                    stat = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                snapshot[entry.path] = (stat.st_mtime_ns, stat.st_size)
+    return snapshot
+
+
+# endregion: fixtures
