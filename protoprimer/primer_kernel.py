@@ -2045,7 +2045,12 @@ def _check_main_func(main_func):
 def _run_entry(host, entry_func, main_func=None):
     host = host or real_host()
     if main_func is not None:
-        _check_main_func(main_func)
+        try:
+            _check_main_func(main_func)
+        except ValueError as e:
+            script = host.env.argv[0] if host.env.argv else "the entry script"
+            host.env.write_stderr("ERROR %s calls %s(): %s\n" % (script, entry_func, e))
+            raise SystemExit(ExitCode.config_error)
     raise SystemExit(RunContext(host, entry_func, main_func).run_guarded())
 
 

@@ -1,0 +1,60 @@
+"""get_config(): the config of one leap, computed in-process from the kernel copy's location, with no
+CLI, no restarts and no writes (the reference created the lconf link here)."""
+import json
+import os
+
+import pytest
+
+from protoprimer import primer_kernel as kernel
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A real repo whose kernel copy is named to the real host by PROTOPRIMER_PROTO_CODE."""
+    files = {
+        "cmd/proto_code/proto_kernel.py": "# protoprimer-kernel-file\n",
+        "cmd/proto_code/proto_kernel.json": {"ref_root_dir_rel_path": "../.."},
+        "gconf/proto_kernel.json": {"default_env_dir_rel_path": "dst/dev", "required_python_version": "3.11"},
+        "dst/dev/proto_kernel.json": {"local_venv_dir_rel_path": "venv.dev"},
+    }
+    for rel, content in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+    monkeypatch.setenv("PROTOPRIMER_PROTO_CODE", str(tmp_path / "cmd/proto_code/proto_kernel.py"))
+    monkeypatch.setattr("sys.argv", ["client_app"])
+    return tmp_path
+
+
+def test_derived_config_of_the_default_env(repo):
+    derived = kernel.get_config(kernel.ConfLeap.leap_derived)
+    assert derived["state_ref_root_dir_abs_path_inited"] == str(repo)
+    assert derived["state_selected_env_dir_rel_path_inited"] == "dst/dev"
+    assert derived["state_local_venv_dir_abs_path_inited"] == str(repo / "venv.dev")
+
+
+def test_each_leap_as_written(repo):
+    assert kernel.get_config("leap_primer") == {"ref_root_dir_rel_path": "../.."}
+    assert kernel.get_config("leap_client")["default_env_dir_rel_path"] == "dst/dev"
+    assert kernel.get_config("leap_env") == {"local_venv_dir_rel_path": "venv.dev"}
+    assert kernel.get_config("leap_input")["state_proto_code_file_abs_path_inited"] == os.environ["PROTOPRIMER_PROTO_CODE"]
+
+
+def test_get_config_writes_nothing(repo):
+    before = sorted(str(p) for p in repo.rglob("*"))
+    kernel.get_config()
+    assert sorted(str(p) for p in repo.rglob("*")) == before
+    assert not os.path.lexists(repo / "lconf")
+
+
+def test_a_broken_config_raises_a_primer_error_with_the_file(repo):
+    (repo / "dst/dev/proto_kernel.json").write_text("{")
+    with pytest.raises(kernel.PrimerError) as caught:
+        kernel.get_config()
+    assert caught.value.exit_code == 3
+    assert str(repo / "dst/dev/proto_kernel.json") in caught.value.message
+
+
+def test_an_unknown_leap_lists_the_valid_ones(repo):
+    with pytest.raises(ValueError, match="leap_input, leap_primer, leap_client, leap_env, leap_derived"):
+        kernel.get_config("leap_everything")
