@@ -2,6 +2,7 @@
 #
 #
 #
+#
 # placeholder for: FT_56_85_65_41.generated_boilerplate.md
 #
 #
@@ -116,6 +117,21 @@ class RealFileSystem(object):
         os.symlink(target, tmp_path)
         os.replace(tmp_path, path)
 
+    def append_text(self, path, text):
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text)
+
+    def stat_signature(self, path):
+        """'size:mtime_ns:inode' of the file behind `path` (links followed), or None when there is none."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return "%d:%d:%d" % (st.st_size, st.st_mtime_ns, st.st_ino)
+
     def make_dirs(self, path):
         os.makedirs(path, exist_ok=True)
 
@@ -151,23 +167,35 @@ class RealFileSystem(object):
 class RealProcesses(object):
     """Processes port: run a command, replace the current process, find an executable, call client code."""
 
-    def run(self, argv, env=None, cwd=None):
-        """Run `argv` to completion and capture its output; a program that cannot start gives 127."""
-        import subprocess
+    def run(self, argv, env=None, cwd=None, stream=False, on_tick=None):
+        """Run `argv` to completion; a program that cannot start gives 127.
 
+        Output is captured, unless `stream`: then it goes to this process's stdout/stderr. `on_tick`, when
+        given, is called with the elapsed seconds about every 0.1 s while the command runs.
+        """
+        import subprocess
+        import time
+
+        pipe = None if stream else subprocess.PIPE
         try:
-            completed = subprocess.run(
-                list(argv),
-                env=env,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+            child = subprocess.Popen(
+                list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe,
                 universal_newlines=True,
             )
         except OSError as e:
             return RunResult(argv, 127, "", "cannot run %s: %s" % (argv[0], e.strerror or e))
-        return RunResult(argv, completed.returncode, completed.stdout, completed.stderr)
+        if on_tick is None:
+            stdout, stderr = child.communicate()
+        else:
+            started = time.time()
+            stdout, stderr = None, None
+            while True:
+                try:
+                    stdout, stderr = child.communicate(timeout=0.1)
+                    break
+                except subprocess.TimeoutExpired:
+                    on_tick(time.time() - started)
+        return RunResult(argv, child.returncode, stdout or "", stderr or "")
 
     def replace(self, argv, env):
         """Replace this process with `argv` (argv[0] is the executable's path). Never returns."""
@@ -182,11 +210,91 @@ class RealProcesses(object):
         return shutil.which(name, path=path)
 
     def call_main(self, module_name, func_name):
-        """Import `module_name` and call its `func_name()`; return what it returns."""
+        """Import `module_name` and call its `func_name()`; return what it returns.
+
+        Failing to import the module or find the function raises ClientCodeMissing; whatever the function
+        raises propagates as it is. Client code can `import proto_kernel`, as under an entry script.
+        """
         import importlib
 
-        module = importlib.import_module(module_name)
-        return getattr(module, func_name)()
+        sys.modules.setdefault("proto_kernel", sys.modules[__name__])
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as e:
+            raise ClientCodeMissing("cannot import %s: %s" % (module_name, e))
+        func = getattr(module, func_name, None)
+        if func is None:
+            raise ClientCodeMissing("%s has no function %s" % (module_name, func_name))
+        return func()
+
+    def import_module(self, name):
+        """Import the module `name` (ImportError when it cannot be)."""
+        import importlib
+
+        return importlib.import_module(name)
+
+    def find_module_file(self, name):
+        """The file the module `name` would be imported from, without running it (None if not found)."""
+        import importlib.util
+
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        return spec.origin if spec is not None and spec.has_location else None
+
+    def load_file_function(self, path, func_name):
+        """Load the Python file at `path` as a module of its own and return its function `func_name`."""
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("protoprimer_loaded_file", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return getattr(module, func_name)
+
+    def try_lock(self, path):
+        """Take the exclusive lock on `path` (created if missing) and write our pid in it; None if another
+        live process holds it. The OS drops the lock when its holder dies."""
+        import fcntl
+
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        os.ftruncate(fd, 0)
+        os.write(fd, ("%d\n" % os.getpid()).encode())
+        return fd
+
+    def unlock(self, handle):
+        """Release the lock; the file is emptied, so a pid found in it later means a holder that died."""
+        import fcntl
+
+        os.ftruncate(handle, 0)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+
+    def lock_holder(self, path):
+        """The pid written in the lock file `path`, or None."""
+        try:
+            with open(path, "r") as f:
+                text = f.read().strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
+
+    def is_alive(self, pid):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
 
 class RealEnvironment(object):
@@ -250,6 +358,32 @@ class RealEnvironment(object):
         except (AttributeError, ValueError):
             return False
 
+    @property
+    def isolated(self):
+        """Whether this interpreter runs isolated (-I)."""
+        return bool(getattr(sys.flags, "isolated", 0))
+
+    def sleep(self, seconds):
+        import time
+
+        time.sleep(seconds)
+
+    def unset(self, name):
+        """Remove a variable from this process's environment (what client code will see)."""
+        os.environ.pop(name, None)
+
+    def remember(self, key, value):
+        """Keep `value` for the life of this process, for any kernel module in it (a copy or the installed
+        one): the handover of facts such as the kernel copy's path to client code, without env vars."""
+        memory = getattr(sys, "_protoprimer_memory", None)
+        if memory is None:
+            memory = {}
+            sys._protoprimer_memory = memory
+        memory[key] = value
+
+    def recall(self, key, default=None):
+        return getattr(sys, "_protoprimer_memory", {}).get(key, default)
+
 
 # endregion: adapters
 
@@ -279,45 +413,50 @@ PYTHON_PROBE_CODE = (
     "print(sys.prefix); print(getattr(sys, 'base_prefix', sys.prefix))"
 )
 
-ENTRY_SCRIPT_TEMPLATE = '''#!/usr/bin/env python3
-# Entry script generated by protoprimer (`wrap`): it loads the repo's kernel copy by its path relative to
-# this file and calls {entry_func}. Regenerate it with the `wrap` sub-command instead of editing it.
-import sys
+# The entry script `wrap` writes. No blank lines inside: the kernel copy's generated body markers replace
+# blank lines, which would change a multi-line string.
+ENTRY_SCRIPT_LINES = (
+    "#!/usr/bin/env python3",
+    "# Entry script generated by protoprimer (`wrap`): it loads the repo's kernel copy by its path relative to",
+    "# this file and calls {entry_func}. Regenerate it with the `wrap` sub-command instead of editing it.",
+    "import sys",
+    "#",
+    "if sys.version_info < (3, 7):",
+    "    sys.stderr.write(",
+    "        \"ERROR: protoprimer needs Python 3.7 or newer, but this is Python %d.%d.%d (%s).\\n\"",
+    "        % (sys.version_info[0], sys.version_info[1], sys.version_info[2], sys.executable)",
+    "    )",
+    "    sys.exit(9)",
+    "#",
+    "import importlib.util",
+    "import os",
+    "#",
+    "PROTO_KERNEL_REL_PATH = \"{kernel_rel_path}\"",
+    "#",
+    "#",
+    "def import_proto_kernel():",
+    "    script_dir = os.path.dirname(os.path.abspath(__file__))",
+    "    kernel_path = os.path.normpath(os.path.join(script_dir, PROTO_KERNEL_REL_PATH))",
+    "    spec = importlib.util.spec_from_file_location(\"proto_kernel\", kernel_path)",
+    "    module = importlib.util.module_from_spec(spec)",
+    "    sys.modules[\"proto_kernel\"] = module",
+    "    spec.loader.exec_module(module)",
+    "    return module",
+    "#",
+    "#",
+    "if __name__ == \"__main__\":",
+    "    import_proto_kernel().{entry_func}({main_arg})",
+)
 
-if sys.version_info < (3, 7):
-    sys.stderr.write(
-        "ERROR: protoprimer needs Python 3.7 or newer, but this is Python %d.%d.%d (%s).\\n"
-        % (sys.version_info[0], sys.version_info[1], sys.version_info[2], sys.executable)
-    )
-    sys.exit(9)
 
-import importlib.util
-import os
-
-PROTO_KERNEL_REL_PATH = "{kernel_rel_path}"
-
-
-def import_proto_kernel():
-    script_dir = os.path.dirname(os.path.abspath(__file__))
-    kernel_path = os.path.normpath(os.path.join(script_dir, PROTO_KERNEL_REL_PATH))
-    spec = importlib.util.spec_from_file_location("proto_kernel", kernel_path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["proto_kernel"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-if __name__ == "__main__":
-    import_proto_kernel().{entry_func}("{main_func}")
-'''
-
-
-def render_entry_script(entry_func, kernel_rel_path, main_func):
+def render_entry_script(entry_func, kernel_rel_path, main_func=None):
     """The text of an entry script that loads the kernel copy at `kernel_rel_path` (relative to the
-    script's directory) and calls `entry_func` ("boot_env" or "start_app") with "module:func"."""
-    return ENTRY_SCRIPT_TEMPLATE.format(
-        entry_func=entry_func, kernel_rel_path=kernel_rel_path, main_func=main_func
-    )
+    script's directory) and calls `entry_func` ("boot_env" or "start_app") with "module:func" (boot_env
+    may have none: it then bootstraps and runs `-c` or nothing)."""
+    main_arg = "" if main_func is None else '"%s"' % main_func
+    return "\n".join(ENTRY_SCRIPT_LINES).format(
+        entry_func=entry_func, kernel_rel_path=kernel_rel_path, main_arg=main_arg
+    ) + "\n"
 
 # endregion: domain names
 
@@ -455,7 +594,10 @@ class ExitCode(object):
     usage_error = 2  # bad command line
     config_error = 3  # bad configuration file, field or env selection
     chain_error = 4  # a forged or malformed PROTOPRIMER_* chain variable
-    not_implemented = 5  # a sub-command this version does not do yet
+    no_python = 5  # no interpreter matches the required Python version
+    tool_failed = 6  # a venv or installer command failed (pip, uv, python -m venv)
+    venv_not_ready = 7  # start_app / start: the venv is missing or incomplete (run ./prime)
+    refused = 8  # wrap: the script exists with other content (pass --force)
     python_too_old = 9  # the running interpreter is older than 3.7
 
 
@@ -556,6 +698,10 @@ class ConfigError(PrimerError):
 
 class ChainError(PrimerError):
     exit_code = ExitCode.chain_error
+
+
+class ClientCodeMissing(Exception):
+    """The client's module:func cannot be imported or found (raised by the process port)."""
 
 
 class GraphError(Exception):
@@ -1029,9 +1175,14 @@ def _compute_final_target(ctx, p):
 
 
 def _compute_proto_code_path(ctx, p):
+    """The kernel copy: named by the chain variable in later processes, kept in-process for client code
+    (which never sees the variable), else the file of the kernel that is running."""
     from_var = p["state_input_proto_code_file_abs_path_var_loaded"]
     if from_var is not None:
         return from_var
+    remembered = ctx.host.env.recall("proto_kernel_abs_path")
+    if remembered is not None:
+        return remembered
     return os.path.normpath(ctx.host.env.kernel_path)
 
 
@@ -1295,34 +1446,6 @@ def parse_python_version(text):
     return tuple(int(part) for part in parts)
 
 
-def _compute_required_python_version(ctx, p):
-    value, source = _override(p, "required_python_version")
-    fs = ctx.host.fs
-    if value is None:
-        directory = p["state_ref_root_dir_abs_path_inited"]
-        while True:
-            candidate = os.path.join(directory, PYTHON_VERSION_FILE)
-            if fs.is_file(candidate):
-                value = _read_python_version_file(fs, candidate)
-                source = candidate
-                break
-            parent = os.path.dirname(directory)
-            if parent == directory:
-                return None
-            directory = parent
-        if value is None:
-            raise ConfigError("%s has no version line: write one line such as 3.11" % source)
-        if parse_python_version(value) is None:
-            raise ConfigError("%s: %r is not a Python version: write X.Y or X.Y.Z, such as 3.11" % (source, value))
-        return value
-    if parse_python_version(value) is None:
-        raise ConfigError(
-            "%s: field required_python_version must be a version X, X.Y or X.Y.Z, such as \"3.11\"; got %r"
-            % (source, value)
-        )
-    return value
-
-
 def _read_python_version_file(fs, path):
     try:
         text = fs.read_text(path)
@@ -1394,16 +1517,10 @@ def find_python(host, required):
     return PythonCandidate(None, None, tried)
 
 
-def _compute_python_candidate(ctx, p):
-    required_text = p["state_required_python_version_inited"]
-    if required_text is None:
-        return PythonCandidate(None, None, [])
-    return find_python(ctx.host, parse_python_version(required_text))
-
-
 def _compute_selected_python_read(ctx, p):
     candidate = p["state_python_candidate_found"]
-    required = p["state_required_python_version_inited"]
+    requirement = p["state_python_requirement_inited"]
+    required = None if requirement is None else requirement.text
     if required is None:
         ctx.warn_once(
             "no-required-python",
@@ -1521,14 +1638,828 @@ def conf_leaps(p):
     )
 
 
-def _compute_not_implemented(ctx, p):
-    derived = p["state_derived_conf_data_loaded"]
-    sub_command = p["state_input_sub_command_arg_loaded"]
-    raise PrimerError(
-        "`%s` is not implemented in protoprimer %s yet: the config was resolved (env: %s); "
-        "`eval` shows it" % (sub_command, __version__, derived["state_selected_env_dir_rel_path_inited"]),
-        ExitCode.not_implemented,
+# --- the chain: Python selection, the venv, installs, the handover to client code
+
+
+class PythonRequirement(object):
+    """The required Python version as written, parsed, and where it was written."""
+
+    __slots__ = ("text", "version", "source")
+
+    def __init__(self, text, version, source):
+        self.text = text
+        self.version = version
+        self.source = source
+
+
+def _compute_python_requirement(ctx, p):
+    value, source = _override(p, "required_python_version")
+    if value is not None:
+        if parse_python_version(value) is None:
+            raise ConfigError(
+                "%s: field required_python_version must be a version X, X.Y or X.Y.Z, such as \"3.11\"; got %r"
+                % (source, value)
+            )
+        return PythonRequirement(value, parse_python_version(value), "field required_python_version in %s" % source)
+    fs = ctx.host.fs
+    directory = p["state_ref_root_dir_abs_path_inited"]
+    while True:
+        candidate = os.path.join(directory, PYTHON_VERSION_FILE)
+        if fs.is_file(candidate):
+            break
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+    value = _read_python_version_file(fs, candidate)
+    if value is None:
+        raise ConfigError("%s has no version line: write one line such as 3.11" % candidate)
+    if parse_python_version(value) is None:
+        raise ConfigError("%s: %r is not a Python version: write X.Y or X.Y.Z, such as 3.11" % (candidate, value))
+    return PythonRequirement(value, parse_python_version(value), candidate)
+
+
+def _compute_required_python_version(ctx, p):
+    requirement = p["state_python_requirement_inited"]
+    return None if requirement is None else requirement.text
+
+
+def _version_text(version):
+    return ".".join(str(part) for part in version)
+
+
+def _compute_python_candidate(ctx, p):
+    requirement = p["state_python_requirement_inited"]
+    if requirement is None:
+        return PythonCandidate(None, None, [])
+    tried = []
+    selector = p["state_python_selector_file_abs_path_inited"]
+    if selector is not None:
+        chosen = _run_python_selector(ctx, selector, requirement)
+        if chosen is not None:
+            facts = _probe_facts(ctx.host, chosen)
+            if not isinstance(facts, tuple):
+                tried.append("%s (from the selector): %s" % (chosen, facts))
+            elif not version_matches(facts[0], requirement.version):
+                tried.append("%s (from the selector): Python %s" % (chosen, _version_text(facts[0])))
+            else:
+                return PythonCandidate(facts[1], facts[0], tried)
+            ctx.warn_once("selector-rejected", "the python selector %s chose %s" % (selector, tried[-1]))
+    found = find_python(ctx.host, requirement.version)
+    for line in found.tried:
+        if ": does not run" in line or ": answered" in line:
+            ctx.warn_once("broken:" + line, "skipping %s" % line)
+    return PythonCandidate(found.path, found.version, tried + found.tried)
+
+
+def _run_python_selector(ctx, path, requirement):
+    """Call `select_python_file_abs_path(version)` of the selector script; its answer or None."""
+    try:
+        select = ctx.host.proc.load_file_function(path, "select_python_file_abs_path")
+    except AttributeError:
+        raise ConfigError("python selector %s defines no function select_python_file_abs_path(required_version)" % path)
+    except (OSError, ImportError, SyntaxError) as e:
+        raise ConfigError("python selector %s cannot be loaded: %s: %s" % (path, type(e).__name__, e))
+    try:
+        chosen = select(tuple(requirement.version))
+    except Exception as e:
+        raise ConfigError("python selector %s failed: %s: %s" % (path, type(e).__name__, e))
+    if chosen is not None and not (isinstance(chosen, str) and os.path.isabs(chosen)):
+        raise ConfigError("python selector %s returned %r; it must return an absolute path or None" % (path, chosen))
+    return chosen
+
+
+def _probe_facts(host, path):
+    if host.fs.same_file(path, host.env.executable) and host.env.prefix == host.env.base_prefix:
+        return host.env.version, host.env.executable
+    return probe_python(host, path)
+
+
+def _compute_selected_python_prime(ctx, p):
+    """The interpreter the venv is made from: an error naming everything tried when there is none."""
+    candidate = p["state_python_candidate_found"]
+    requirement = p["state_python_requirement_inited"]
+    if requirement is None:
+        raise ConfigError(
+            "no required Python version: set required_python_version in the global config %s, or add a %s "
+            "file to the repo" % (p["state_global_conf_file_abs_path_inited"], PYTHON_VERSION_FILE)
+        )
+    if candidate.path is None:
+        raise PrimerError(
+            "no Python %s found (required by %s). Tried: %s. Install Python %s and put it on PATH (as python%s), "
+            "point a python selector at it, or change the requirement."
+            % (
+                requirement.text,
+                requirement.source,
+                "; ".join(candidate.tried) or "nothing on PATH",
+                requirement.text,
+                requirement.text,
+            ),
+            ExitCode.no_python,
+        )
+    return candidate.path
+
+
+class VenvPaths(object):
+    """Where a venv's parts are."""
+
+    __slots__ = ("dir", "python", "cfg", "stamp", "lock")
+
+    def __init__(self, venv_dir, tmp_dir):
+        self.dir = venv_dir
+        self.python = os.path.join(venv_dir, "bin", "python")
+        self.cfg = os.path.join(venv_dir, "pyvenv.cfg")
+        self.stamp = os.path.join(venv_dir, "protoprimer.stamp")
+        self.lock = os.path.join(tmp_dir, os.path.basename(venv_dir) + ".lock")
+
+
+def _compute_venv_paths(ctx, p):
+    return VenvPaths(p["state_local_venv_dir_abs_path_inited"], p["state_local_tmp_dir_abs_path_inited"])
+
+
+STAMP_HEADER = "# protoprimer: this venv was built completely. Delete this file to force a rebuild.\n"
+
+
+def read_stamp(fs, path):
+    """The stamp of a completed build as a dict, or None when there is none (or it is unreadable)."""
+    try:
+        text = fs.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return None
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            values[key.strip()] = value.strip()
+    return values if values.get("format") == "1" else None
+
+
+def write_stamp(fs, path, values):
+    lines = [STAMP_HEADER, "format=1\n"] + ["%s=%s\n" % (key, values[key]) for key in sorted(values)]
+    fs.write_text(path, "".join(lines))
+
+
+def _digest(text):
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _compute_install_inputs(ctx, p):
+    """Everything a build depends on, each as a short digest: the stamp compares them one by one, so a
+    changed input is named and triggers only the work it needs."""
+    fs = ctx.host.fs
+    ref_root = p["state_ref_root_dir_abs_path_inited"]
+    descriptors = p["state_project_descriptors_inited"]
+    inputs = {
+        "driver": p["state_venv_driver_inited"],
+        "python": p["state_selected_python_file_abs_path_inited"],
+        "python_version": _version_text(p["state_python_candidate_found"].version),
+        "kernel": __version__,
+        "install_config": _digest(repr((descriptors, p["state_install_specs_inited"]))),
+        "constraints": _digest(_read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"])),
+    }
+    for index, descriptor in enumerate(descriptors):
+        project_dir = _norm_join(ref_root, descriptor["build_root_dir_rel_path"])
+        texts = [_read_or_empty(fs, os.path.join(project_dir, name)) for name in ("pyproject.toml", "setup.cfg", "setup.py")]
+        inputs["project.%d" % index] = _digest("\0".join(texts))
+    return inputs
+
+
+def _read_or_empty(fs, path):
+    try:
+        return fs.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _compute_constraints_path(ctx, p):
+    selection = p["state_env_selection_inited"]
+    directory = selection.env_abs if selection.env_abs is not None else p["state_ref_root_dir_abs_path_inited"]
+    return os.path.join(directory, p["state_version_constraints_file_basename_inited"])
+
+
+class VenvCheck(object):
+    """What a venv needs: nothing ("good"), a reinstall ("stale"), or a rebuild ("rebuild"/"missing")."""
+
+    __slots__ = ("status", "reason")
+
+    def __init__(self, status, reason):
+        self.status = status
+        self.reason = reason
+
+
+_REBUILD_KEYS = ("driver", "python", "python_version")
+
+
+def check_venv(fs, paths, inputs, requirement):
+    """Judge a venv without starting a process: the stamp of a completed build, pyvenv.cfg, its python."""
+    if not fs.lexists(paths.dir):
+        return VenvCheck("missing", "there is no venv at %s" % paths.dir)
+    if not fs.is_file(paths.cfg):
+        return VenvCheck("rebuild", "%s has no readable pyvenv.cfg" % paths.dir)
+    stamp = read_stamp(fs, paths.stamp)
+    if stamp is None:
+        return VenvCheck("rebuild", "%s is not marked complete (an earlier build was interrupted, or another tool made it)" % paths.dir)
+    if not fs.exists(paths.python):
+        return VenvCheck("rebuild", "the python of %s is gone (it was made from %s)" % (paths.dir, stamp.get("python")))
+    if stamp.get("driver") != inputs["driver"]:
+        return VenvCheck("rebuild", "%s was made with %s and this run uses %s" % (paths.dir, stamp.get("driver"), inputs["driver"]))
+    version = parse_python_version(stamp.get("python_version", ""))
+    if version is None or not version_matches(version, requirement.version):
+        return VenvCheck("rebuild", "%s has Python %s but %s is required" % (paths.dir, stamp.get("python_version"), requirement.text))
+    if stamp.get("python") != inputs["python"]:
+        return VenvCheck("rebuild", "%s was made from %s and this run selects %s" % (paths.dir, stamp.get("python"), inputs["python"]))
+    changed = sorted(key for key in inputs if key not in _REBUILD_KEYS + ("built_by",) and stamp.get(key) != inputs[key])
+    if changed:
+        return VenvCheck("stale", "changed since the last install: %s" % ", ".join(_INPUT_TITLES.get(k.split(".")[0], k) for k in changed))
+    return VenvCheck("good", "up to date")
+
+
+_INPUT_TITLES = {
+    "kernel": "the kernel version",
+    "install_config": "the project descriptors or install specs",
+    "constraints": "the constraints file",
+    "project": "a project's pyproject.toml/setup.cfg/setup.py",
+}
+
+
+def _compute_venv_checked(ctx, p):
+    return check_venv(
+        ctx.host.fs, p["state_venv_paths_inited"], p["state_install_inputs_inited"], p["state_python_requirement_inited"]
     )
+
+
+def _compute_venv_ready_for_start(ctx, p):
+    """start_app and `start` need a venv that a boot completed; they never build one."""
+    paths = p["state_venv_paths_inited"]
+    fs = ctx.host.fs
+    if not fs.is_file(paths.stamp) or not fs.exists(paths.python):
+        what = "there is no venv at %s" % paths.dir if not fs.lexists(paths.dir) else "the venv %s is incomplete or broken" % paths.dir
+        raise PrimerError("%s: run ./prime (boot) first to build it" % what, ExitCode.venv_not_ready)
+    return paths
+
+
+# --- running tools
+
+
+def clean_env(variables, keep_knobs=False):
+    """The environment for processes the kernel starts: no chain variable, no foreign venv."""
+    env = dict(variables)
+    foreign = env.pop("VIRTUAL_ENV", None)
+    for name in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV_PROMPT", "__PYVENV_LAUNCHER__"):
+        env.pop(name, None)
+    knobs = (EnvVar.PROTOPRIMER_STDERR_LOG_LEVEL, EnvVar.PROTOPRIMER_CONF_BASENAME, EnvVar.PROTOPRIMER_VENV_DRIVER)
+    for name in list(env):
+        if name.startswith("PROTOPRIMER_") and not (keep_knobs and name in knobs):
+            del env[name]
+    if foreign and "PATH" in env:
+        foreign_bin = os.path.join(foreign, "bin")
+        env["PATH"] = os.pathsep.join(d for d in env["PATH"].split(os.pathsep) if os.path.normpath(d) != foreign_bin)
+    return env
+
+
+def _tool_env(ctx, venv_dir=None):
+    env = clean_env(ctx.host.env.variables())
+    if venv_dir is not None:
+        env["PATH"] = os.path.join(venv_dir, "bin") + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _installer_verbosity(ctx):
+    """-q/-v for pip and uv from the kernel's own level: quiet below WARNING-visible, verbose at DEBUG."""
+    level = ctx.log.level
+    if level >= 40:
+        return ["-q"] * min((level - 30) // 10, 3)
+    if level <= 10:
+        return ["-v"]
+    return []
+
+
+def run_tool(ctx, argv, what, env=None, hint=None):
+    """Run a venv/installer command with a status line on a terminal; a failure is one message with the
+    command line, its exit code, the tail of its output and a hint."""
+    log = ctx.log
+    stream = log.level <= 20
+    ticker = log.progress(what)
+    result = ctx.host.proc.run(argv, env=env, stream=stream, on_tick=ticker.tick if ticker else None)
+    if ticker:
+        ticker.done()
+    if result.returncode != 0:
+        output = (result.stderr or "") + (result.stdout or "")
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        raise PrimerError(
+            "%s failed (exit %d): %s%s%s"
+            % (
+                what,
+                result.returncode,
+                " ".join(shell_quote(word) for word in argv),
+                ("\n" + tail) if tail else "",
+                ("\nhint: " + hint) if hint else "",
+            ),
+            ExitCode.tool_failed,
+        )
+    return result
+
+
+# --- drivers
+
+
+class PipDriver(object):
+    """venv_pip: the stdlib venv module makes the venv (with pip); pip installs into it."""
+
+    name = VenvDriverType.venv_pip
+
+    def prepare(self, ctx, python, cache_dir):
+        return self
+
+    def create(self, ctx, python, paths):
+        run_tool(ctx, [python, "-I", "-m", "venv", paths.dir], "creating the venv %s with %s" % (paths.dir, python),
+                 env=_tool_env(ctx), hint="check that %s has the venv and ensurepip modules (Debian: apt install python3-venv)" % python)
+
+    def install_command(self, ctx, paths, constraints, extra_args, editables):
+        return [paths.python, "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + _installer_verbosity(ctx) + [
+            "--constraint", constraints] + list(extra_args) + _editable_args(editables)
+
+    def freeze_command(self, paths):
+        return [paths.python, "-I", "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"]
+
+
+class UvDriver(object):
+    """venv_uv: uv, kept in a tool venv in the cache dir, makes the venv from the already selected
+    interpreter (never downloading one) and installs into it."""
+
+    name = VenvDriverType.venv_uv
+
+    def __init__(self, uv=None):
+        self.uv = uv
+
+    def tool_venv(self, cache_dir):
+        return os.path.join(cache_dir, "venv", "uv.venv")
+
+    def prepare(self, ctx, python, cache_dir):
+        tool_venv = self.tool_venv(cache_dir)
+        uv = os.path.join(tool_venv, "bin", "uv")
+        if not ctx.host.fs.exists(uv):
+            run_tool(ctx, [python, "-I", "-m", "venv", tool_venv], "creating the uv tool venv %s" % tool_venv, env=_tool_env(ctx))
+            run_tool(
+                ctx,
+                [os.path.join(tool_venv, "bin", "python"), "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+                + _installer_verbosity(ctx) + ["uv"],
+                "installing uv into %s" % tool_venv,
+                env=_tool_env(ctx, tool_venv),
+                hint="uv comes from the package index; use the venv_pip driver offline",
+            )
+        return UvDriver(uv)
+
+    def create(self, ctx, python, paths):
+        env = _tool_env(ctx)
+        env["UV_PYTHON_DOWNLOADS"] = "never"
+        run_tool(ctx, [self.uv, "venv"] + _installer_verbosity(ctx) + ["--no-python-downloads", "--python", python, paths.dir],
+                 "creating the venv %s with uv and %s" % (paths.dir, python), env=env)
+
+    def install_command(self, ctx, paths, constraints, extra_args, editables):
+        return [self.uv, "pip", "install"] + _installer_verbosity(ctx) + [
+            "--python", paths.python, "--compile-bytecode", "--constraint", constraints] + list(extra_args) + _editable_args(editables)
+
+    def freeze_command(self, paths):
+        return [self.uv, "pip", "freeze", "--exclude-editable", "--python", paths.python]
+
+
+DRIVERS = {VenvDriverType.venv_pip: PipDriver, VenvDriverType.venv_uv: UvDriver}
+
+
+def _editable_args(editables):
+    args = []
+    for path, extras in editables:
+        args += ["--editable", path + ("[%s]" % ",".join(extras) if extras else "")]
+    return args
+
+
+def install_groups(descriptors, install_specs, ref_root):
+    """[(group, extra_args, [(abs project dir, extras)])]: groups named by install_specs first, in their
+    order, then the others in order of first appearance; unknown spec groups are returned as warnings."""
+    groups = []
+    by_name = {}
+    for descriptor in descriptors:
+        name = descriptor["install_group"]
+        if name not in by_name:
+            by_name[name] = []
+            groups.append(name)
+        by_name[name].append((_norm_join(ref_root, descriptor["build_root_dir_rel_path"]), descriptor["install_extras"]))
+    ordered = []
+    warnings = []
+    for spec in install_specs:
+        name, options = list(spec.items())[0]
+        if name not in by_name:
+            warnings.append("install_specs names the group %s, which no project descriptor has: ignored" % name)
+            continue
+        ordered.append((name, list(options.get("extra_command_args") or []), by_name[name]))
+    named = [name for name, _, _ in ordered]
+    ordered += [(name, [], by_name[name]) for name in groups if name not in named]
+    return ordered, warnings
+
+
+# --- the install lock and the build
+
+
+def _with_install_lock(ctx, paths, work):
+    """Run `work(waited)` holding the install lock of this venv. A second run waits (saying so); a lock
+    left by a killed run is taken over (the OS released it; its pid is still in the file)."""
+    proc = ctx.host.proc
+    handle = proc.try_lock(paths.lock)
+    waited = False
+    while handle is None:
+        if not waited:
+            holder = proc.lock_holder(paths.lock)
+            ctx.log.warning(
+                "waiting for another protoprimer run (pid %s) to finish with %s (lock %s)" % (holder or "?", paths.dir, paths.lock)
+            )
+            waited = True
+        ctx.host.env.sleep(0.5)
+        handle = proc.try_lock(paths.lock)
+    try:
+        return work(waited)
+    finally:
+        proc.unlock(handle)
+
+
+def _compute_venv_prepared(ctx, p):
+    """Make the venv good: nothing when its stamp matches; otherwise, under the install lock, re-check
+    (another run may have done the work), then rebuild and/or reinstall, pin, and stamp it last."""
+    paths = p["state_venv_paths_inited"]
+    check = p["state_venv_checked"]
+    reset = p["state_input_sub_command_arg_loaded"] == SubCommand.reset
+    if check.status == "good" and not reset:
+        ctx.log.info("venv %s is up to date: nothing to install" % paths.dir)
+        return False
+    inputs = p["state_install_inputs_inited"]
+    requirement = p["state_python_requirement_inited"]
+
+    def work(waited):
+        fs = ctx.host.fs
+        current = check_venv(fs, paths, inputs, requirement) if waited else check
+        if reset:
+            _reset(ctx, p, paths)
+            current = VenvCheck("missing", "reset")
+        elif current.status == "good":
+            ctx.log.info("venv %s was completed by the other run: nothing to do" % paths.dir)
+            return False
+        driver = DRIVERS[inputs["driver"]]().prepare(ctx, inputs["python"], p["state_local_cache_dir_abs_path_inited"])
+        if current.status in ("missing", "rebuild"):
+            if current.status == "rebuild":
+                ctx.log.warning("rebuilding the venv: %s" % current.reason)
+                _move_aside(ctx, p, paths.dir, "broken")
+            driver.create(ctx, inputs["python"], paths)
+            _verify_new_venv(ctx, paths, requirement)
+        else:
+            ctx.log.info("reinstalling into %s: %s" % (paths.dir, current.reason))
+        if fs.lexists(paths.stamp):
+            fs.remove(paths.stamp)
+        _install_projects(ctx, p, driver, paths)
+        final_inputs = dict(inputs)
+        final_inputs["constraints"] = _digest(_read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"]))
+        final_inputs["built_by"] = p["state_input_start_id_var_loaded"]
+        write_stamp(fs, paths.stamp, final_inputs)
+        return True
+
+    return _with_install_lock(ctx, paths, work)
+
+
+def _move_aside(ctx, p, path, why):
+    target = os.path.join(p["state_local_tmp_dir_abs_path_inited"], "%s.%s.%s" % (os.path.basename(path), why, p["state_input_start_id_var_loaded"]))
+    ctx.host.fs.make_dirs(os.path.dirname(target))
+    ctx.host.fs.move(path, target)
+    ctx.log.info("moved %s aside to %s" % (path, target))
+
+
+def _reset(ctx, p, paths):
+    """reset/reboot: the old venv moves aside, the pins and the uv tool venv go; the build starts afresh."""
+    fs = ctx.host.fs
+    if fs.lexists(paths.dir):
+        _move_aside(ctx, p, paths.dir, "before")
+    constraints = p["state_version_constraints_file_abs_path_inited"]
+    if fs.lexists(constraints):
+        fs.remove(constraints)
+        ctx.log.info("removed the pins %s" % constraints)
+    tool_venv = UvDriver().tool_venv(p["state_local_cache_dir_abs_path_inited"])
+    if fs.lexists(tool_venv):
+        fs.remove_tree(tool_venv)
+        ctx.log.info("removed the uv tool venv %s" % tool_venv)
+
+
+def _verify_new_venv(ctx, paths, requirement):
+    facts = probe_python(ctx.host, paths.python)
+    if not isinstance(facts, tuple) or not version_matches(facts[0], requirement.version):
+        got = facts if not isinstance(facts, tuple) else "is Python %s" % _version_text(facts[0])
+        raise PrimerError(
+            "the new venv's python %s %s, but Python %s is required" % (paths.python, got, requirement.text),
+            ExitCode.tool_failed,
+        )
+
+
+def _install_projects(ctx, p, driver, paths):
+    fs = ctx.host.fs
+    constraints = p["state_version_constraints_file_abs_path_inited"]
+    if not fs.is_file(constraints):
+        fs.write_text(constraints, "")
+        ctx.log.info("created the empty constraints file %s" % constraints)
+    groups, warnings = install_groups(
+        p["state_project_descriptors_inited"], p["state_install_specs_inited"], p["state_ref_root_dir_abs_path_inited"]
+    )
+    for warning in warnings:
+        ctx.log.warning(warning)
+    if not groups:
+        ctx.log.warning("project_descriptors is empty: nothing to install")
+    env = _tool_env(ctx, paths.dir)
+    for name, extra_args, editables in groups:
+        argv = driver.install_command(ctx, paths, constraints, extra_args, editables)
+        run_tool(ctx, argv, "installing %s" % ("group %s" % name if name else "the projects"), env=env,
+                 hint="the constraints in %s pin what is installed; remove a line to let it move" % constraints)
+    frozen = run_tool(ctx, driver.freeze_command(paths), "listing the installed versions", env=env).stdout
+    if _read_or_empty(fs, constraints) != frozen:
+        fs.write_text(constraints, frozen)
+        ctx.log.info("pinned %d versions in %s" % (len(frozen.splitlines()), constraints))
+
+
+# --- restarts and the handover
+
+
+def running_venv(env, venv_dir, fs):
+    """Whether this process runs the venv `venv_dir` (its prefix is that venv: real paths compared)."""
+    return env.prefix != env.base_prefix and fs.real_path(env.prefix) == fs.real_path(venv_dir)
+
+
+def replace_process(ctx, python, stride, proto_code):
+    """Hand the run to `python` at `stride`: the same argv and cwd, isolated, the chain variables set."""
+    env = ctx.host.env
+    next_env = clean_env(env.variables(), keep_knobs=True)
+    next_env[EnvVar.PROTOPRIMER_PY_EXEC] = stride
+    next_env[EnvVar.PROTOPRIMER_START_ID] = ctx.eval_state("state_input_start_id_var_loaded")
+    next_env[EnvVar.PROTOPRIMER_PROTO_CODE] = proto_code
+    argv = [python, "-I"] + env.argv
+    ctx.log.info("restarting as %s at %s" % (python, stride))
+    ctx.log.flush_file()
+    ctx.host.proc.replace(argv, next_env)
+    raise PrimerError("the process port returned from replace(%s)" % python)
+
+
+def _compute_deps_updated(ctx, p):
+    """Reach stride_deps_updated: the venv is good and its python runs this program."""
+    stride = p["state_input_py_exec_var_loaded"]
+    paths = p["state_venv_paths_inited"]
+    p["state_file_log_configured"]
+    if stride_rank(stride) < stride_rank(StateStride.stride_deps_updated):
+        p["state_venv_prepared"]
+    if running_venv(ctx.host.env, paths.dir, ctx.host.fs):
+        return StateStride.stride_deps_updated
+    replace_process(ctx, paths.python, StateStride.stride_deps_updated, p["state_proto_code_file_abs_path_inited"])
+
+
+def stride_rank(stride):
+    return STRIDE_ORDER.index(stride)
+
+
+def _compute_proto_code_updated(ctx, p):
+    """At stride_deps_updated in the venv: the installed kernel takes over when it differs from the copy,
+    and refreshes the copy; a copy already equal to it carries on itself."""
+    p["state_stride_deps_updated_reached"]
+    copy = p["state_proto_code_file_abs_path_inited"]
+    fs = ctx.host.fs
+    if not fs.same_file(ctx.kernel_file, copy):
+        return update_kernel_copy(ctx, ctx.kernel_file, copy)
+    installed_file = ctx.host.proc.find_module_file("protoprimer.primer_kernel")
+    if installed_file is None:
+        stamp = read_stamp(fs, p["state_venv_paths_inited"].stamp) or {}
+        if stamp.get("built_by") == p["state_input_start_id_var_loaded"]:
+            ctx.log.warning(
+                "protoprimer is not installed in the venv, so the kernel copy %s is not refreshed: add protoprimer "
+                "to the dependencies of a project the venv installs" % copy
+            )
+        return False
+    try:
+        if generated_copy_text(_read_or_empty(fs, installed_file)) == _read_or_empty(fs, fs.real_path(copy)):
+            return False
+    except PrimerError as e:
+        ctx.log.warning("%s (%s)" % (e.message, installed_file))
+        return False
+    installed = ctx.host.proc.import_module("protoprimer.primer_kernel")
+    resume = getattr(installed, "resume_chain", None)
+    if resume is None:
+        ctx.log.warning("the installed protoprimer %s cannot take over from this kernel copy: the copy is not refreshed"
+                        % getattr(installed, "__version__", "?"))
+        return False
+    resume(ctx.entry_func, ctx.main_func, installed.__file__, ctx.host)
+    raise PrimerError("the installed kernel returned instead of ending the run")
+
+
+GENERATED_HEADER = (
+    "#" * 100,
+    "# GENERATED CONTENT - ANY CHANGES WILL BE LOST",
+    "#" * 100,
+    "# This is a (proto) copy of `protoprimer.primer_kernel` updated automatically.",
+    "# It is supposed to be versioned",
+    "# (to be available in the \"target\" repo on clone),",
+    "# but it should not be linted",
+    "# (as its content/style is owned by the `protoprimer` project).",
+    "#" * 100,
+)
+GENERATED_BODY_MARKER = "########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########"
+MIN_LINES_BETWEEN_MARKERS = 20
+
+
+def generated_copy_text(source):
+    """The kernel copy's text for `source`: lines 2-10 become the generated header and, every 20 lines or
+    more, a blank line becomes the body marker. Line for line with the source (diff-friendly)."""
+    lines = source.splitlines()
+    reserved = lines[1:1 + len(GENERATED_HEADER)]
+    if len(reserved) != len(GENERATED_HEADER) or not all(line.startswith("#") for line in reserved):
+        raise PrimerError(
+            "the installed kernel does not reserve lines 2-%d for the generated header (they must be comments): "
+            "the kernel copy is not refreshed from it" % (len(GENERATED_HEADER) + 1),
+            ExitCode.internal_error,
+        )
+    out = []
+    since_marker = 0
+    for line in lines:
+        if since_marker >= MIN_LINES_BETWEEN_MARKERS and (line.strip() in ("", "#") or line == GENERATED_BODY_MARKER):
+            out.append(GENERATED_BODY_MARKER)
+            since_marker = 0
+        else:
+            out.append(line)
+            since_marker += 1
+    out[1:1 + len(GENERATED_HEADER)] = GENERATED_HEADER
+    return "\n".join(out) + "\n"
+
+
+def update_kernel_copy(ctx, source_file, copy):
+    """Refresh the copy from the installed kernel: atomic, into the link's target when the copy is a
+    symlink; nothing is written when it is already up to date."""
+    fs = ctx.host.fs
+    target = fs.real_path(copy)
+    text = generated_copy_text(fs.read_text(source_file))
+    if _read_or_empty(fs, target) == text:
+        return False
+    fs.write_text(target, text, mode=fs.file_mode(target) if fs.exists(target) else 0o755)
+    ctx.log.info("refreshed the kernel copy %s from %s" % (target, source_file))
+    return True
+
+
+def _isolate_client(ctx, p):
+    """Before client code: no PROTOPRIMER_* variable stays visible; the copy's path is kept in-process."""
+    env = ctx.host.env
+    env.remember("proto_kernel_abs_path", p["state_proto_code_file_abs_path_inited"])
+    for name in list(env.variables()):
+        if name.startswith("PROTOPRIMER_"):
+            env.unset(name)
+
+
+def call_client_main(ctx, main_func):
+    module_name, _, func_name = main_func.partition(":")
+    ctx.log.flush_file()
+    try:
+        result = ctx.host.proc.call_main(module_name, func_name)
+    except ClientCodeMissing as e:
+        raise PrimerError(
+            "%s (for %s). Is the project that provides it among the project_descriptors the venv installs? "
+            "Run ./prime to install it." % (e, main_func),
+            ExitCode.venv_not_ready,
+        )
+    except Exception:
+        import traceback
+
+        ctx.host.env.write_stderr(traceback.format_exc())
+        ctx.log.error("%s raised an exception (above): exit 1" % main_func)
+        return 1
+    if result is None:
+        return 0
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result
+    ctx.log.error("%s returned %r instead of an exit code (an int or None)" % (main_func, result))
+    return 1
+
+
+def _compute_boot_completed(ctx, p):
+    """boot/reset/shell end here: the copy is refreshed (or taken over), then client code or a shell."""
+    p["state_proto_code_updated"]
+    return StateStride.stride_src_updated
+
+
+def _compute_command_executed(ctx, p):
+    p["state_boot_completed"]
+    args = p["state_args_parsed"]
+    code = 0
+    if ctx.main_func is not None and args.sub_command == SubCommand.boot:
+        _isolate_client(ctx, p)
+        code = call_client_main(ctx, ctx.main_func)
+    if code == 0 and (args.run_command is not None or args.sub_command == SubCommand.shell):
+        start_shell(ctx, p, args.run_command)
+    return code
+
+
+SHELLS = ("bash", "zsh", "sh")
+
+
+def start_shell(ctx, p, command):
+    """Replace this process with a shell in the activated venv: `-c COMMAND`, or an interactive one."""
+    env = ctx.host.env
+    paths = p["state_venv_paths_inited"]
+    shell = env.get("SHELL")
+    name = os.path.basename(shell or "")
+    if name not in SHELLS or not ctx.host.fs.exists(shell):
+        fallback = ctx.host.proc.which("sh", env.get("PATH", "")) or "/bin/sh"
+        if command is None or shell:
+            ctx.log.warning("SHELL=%s is not bash, zsh or sh (or does not exist): using %s" % (shell or "(unset)", fallback))
+        shell, name = fallback, "sh"
+    shell_env = clean_env(env.variables())
+    shell_env["VIRTUAL_ENV"] = paths.dir
+    shell_env["PATH"] = os.path.join(paths.dir, "bin") + os.pathsep + shell_env.get("PATH", "")
+    if command is not None:
+        argv = [shell, "-c", command]
+    else:
+        rc = os.path.join(p["state_local_cache_dir_abs_path_inited"], "shell", "rc." + name)
+        user_rc = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "sh": ""}[name]
+        text = ("[ -f %s ] && . %s\n" % (user_rc, user_rc) if user_rc else "") + ". %s\n" % shell_quote(os.path.join(paths.dir, "bin", "activate"))
+        ctx.host.fs.write_text(rc, text)
+        argv = {"bash": [shell, "--rcfile", rc, "-i"], "zsh": [shell, "-i"], "sh": [shell, "-i"]}[name]
+        if name == "zsh":
+            ctx.host.fs.write_text(os.path.join(os.path.dirname(rc), ".zshrc"), text)
+            shell_env["ZDOTDIR"] = os.path.dirname(rc)
+        elif name == "sh":
+            shell_env["ENV"] = rc
+    ctx.log.info("starting %s in the venv %s" % (" ".join(shell_quote(w) for w in argv), paths.dir))
+    ctx.log.flush_file()
+    ctx.host.proc.replace(argv, shell_env)
+    raise PrimerError("the process port returned from replace(%s)" % shell)
+
+
+def _compute_stride_py_venv_for_start(ctx, p):
+    paths = p["state_venv_ready_for_start"]
+    if running_venv(ctx.host.env, paths.dir, ctx.host.fs):
+        return StateStride.stride_py_venv
+    replace_process(ctx, paths.python, StateStride.stride_py_venv, p["state_proto_code_file_abs_path_inited"])
+
+
+def _compute_app_started(ctx, p):
+    p["state_stride_py_venv_for_start_reached"]
+    main_func = ctx.main_func
+    if ctx.coordinates.entry_func in _APP:
+        main_func = p["state_args_parsed"].main_func
+        _check_main_func_or_usage(main_func)
+    _isolate_client(ctx, p)
+    return call_client_main(ctx, main_func)
+
+
+def _check_main_func_or_usage(main_func):
+    try:
+        _check_main_func(main_func)
+    except ValueError as e:
+        raise UsageError("start %s" % e)
+
+
+def _compute_tool_executed(ctx, p):
+    """wrap: write an entry script that loads this kernel copy (0755, parents created, --force to replace)."""
+    args = p["state_args_parsed"]
+    env = ctx.host.env
+    fs = ctx.host.fs
+    if args.main_func is not None:
+        _check_main_func_or_usage(args.main_func)
+    elif args.wrap_entry_func == "start_app":
+        raise UsageError("wrap start_app needs -m MODULE:FUNC, the function the script starts")
+    script = _norm_join(env.cwd(), args.script_path)
+    copy = p["state_proto_code_file_abs_path_inited"]
+    text = render_entry_script(args.wrap_entry_func, os.path.relpath(copy, os.path.dirname(script)), args.main_func)
+    if fs.lexists(script) and _read_or_empty(fs, script) != text and not args.force:
+        raise PrimerError("%s exists with other content: pass --force to overwrite it" % script, ExitCode.refused)
+    if _read_or_empty(fs, script) == text and fs.file_mode(script) & 0o111:
+        ctx.log.info("%s is already up to date" % script)
+        return 0
+    fs.write_text(script, text, mode=0o755)
+    env.write_stdout("wrote %s: %s(%s) with the kernel copy %s\n" % (script, args.wrap_entry_func, args.main_func or "", copy))
+    return 0
+
+
+# --- the file log
+
+
+MAX_LOG_FILES = 20
+
+
+def _compute_file_log_configured(ctx, p):
+    """Every process of a run appends to one log file `<log dir>/<script>.<start id>.log`; the first
+    prunes old ones to the newest MAX_LOG_FILES."""
+    log_dir = p["state_local_log_dir_abs_path_inited"]
+    env = ctx.host.env
+    prefix = os.path.basename(env.argv[0]) if env.argv and env.argv[0] else "protoprimer"
+    path = os.path.join(log_dir, "%s.%s.log" % (prefix, p["state_input_start_id_var_loaded"]))
+    ctx.log.attach_file(ctx.host.fs, path)
+    if ctx.is_first_process:
+        fs = ctx.host.fs
+        if fs.is_dir(log_dir):
+            old = [name for name in fs.list_dir(log_dir) if name.startswith(prefix + ".") and name.endswith(".log")]
+            for name in sorted(old)[:-MAX_LOG_FILES]:
+                fs.remove(os.path.join(log_dir, name))
+    return path
 
 
 _APP = (EntryFunc.func_boot_env, EntryFunc.func_run_main)
@@ -1558,13 +2489,6 @@ def _app_or(app_impl, other_impl):
 
 
 _DERIVED_PARENTS = tuple(DERIVED_KEYS) + ("state_conf_files_checked",)
-_NOT_IMPLEMENTED = StateImpl(("state_derived_conf_data_loaded", "state_input_sub_command_arg_loaded"), _compute_not_implemented)
-_NOT_IMPLEMENTED_PRIME = StateImpl(
-    ("state_derived_conf_data_loaded", "state_input_sub_command_arg_loaded", "state_local_conf_symlink_ensured"),
-    _compute_not_implemented,
-)
-
-
 def _sub_command_factory(coords):
     if coords.entry_func in _APP:
         return StateImpl(("state_args_parsed",), _compute_sub_command_from_args)
@@ -1695,16 +2619,31 @@ def builtin_states():
             ),
         ),
         # derived fields
-        ("state_required_python_version_inited", one_impl(COMMON_PARENTS, _compute_required_python_version)),
+        ("state_python_requirement_inited", one_impl(COMMON_PARENTS, _compute_python_requirement)),
+        ("state_required_python_version_inited", one_impl(("state_python_requirement_inited",), _compute_required_python_version)),
         ("state_python_selector_file_abs_path_inited", one_impl(COMMON_PARENTS, _compute_selector_path)),
         (
             "state_python_candidate_found",
-            one_impl(("state_required_python_version_inited",), _compute_python_candidate),
+            one_impl(
+                ("state_python_requirement_inited", "state_python_selector_file_abs_path_inited"), _compute_python_candidate
+            ),
         ),
         (
             "state_selected_python_file_abs_path_inited",
-            one_impl(
-                ("state_python_candidate_found", "state_required_python_version_inited"), _compute_selected_python_read
+            impl_by_mode(
+                {
+                    ExecMode.mode_prime: StateImpl(
+                        (
+                            "state_python_candidate_found",
+                            "state_python_requirement_inited",
+                            "state_global_conf_file_abs_path_inited",
+                        ),
+                        _compute_selected_python_prime,
+                    ),
+                    None: StateImpl(
+                        ("state_python_candidate_found", "state_python_requirement_inited"), _compute_selected_python_read
+                    ),
+                }
             ),
         ),
         ("state_local_venv_dir_abs_path_inited", one_impl(COMMON_PARENTS, _dir_state("local_venv_dir_rel_path"))),
@@ -1721,10 +2660,140 @@ def builtin_states():
         ("state_derived_conf_data_loaded", one_impl(_DERIVED_PARENTS, _compute_derived)),
         # final targets, one per exec mode
         ("state_effective_config_printed", _effective_config_factory),
-        ("state_command_executed", impl_by_mode({ExecMode.mode_prime: _NOT_IMPLEMENTED_PRIME})),
-        ("state_app_started", impl_by_mode({ExecMode.mode_start: _NOT_IMPLEMENTED})),
-        ("state_tool_executed", impl_by_mode({ExecMode.mode_tool: _NOT_IMPLEMENTED})),
+    ] + _chain_states()
+
+
+def _prime(parents, compute):
+    return impl_by_mode({ExecMode.mode_prime: StateImpl(parents, compute)})
+
+
+def _chain_states():
+    """The states of the process chain: the venv, installs, restarts, the handover, and each mode's end."""
+    return [
+        ("state_venv_paths_inited", one_impl(("state_local_venv_dir_abs_path_inited", "state_local_tmp_dir_abs_path_inited"), _compute_venv_paths)),
+        (
+            "state_version_constraints_file_abs_path_inited",
+            one_impl(
+                ("state_env_selection_inited", "state_ref_root_dir_abs_path_inited", "state_version_constraints_file_basename_inited"),
+                _compute_constraints_path,
+            ),
+        ),
+        (
+            "state_install_inputs_inited",
+            one_impl(
+                (
+                    "state_ref_root_dir_abs_path_inited",
+                    "state_project_descriptors_inited",
+                    "state_install_specs_inited",
+                    "state_venv_driver_inited",
+                    "state_selected_python_file_abs_path_inited",
+                    "state_python_candidate_found",
+                    "state_version_constraints_file_abs_path_inited",
+                ),
+                _compute_install_inputs,
+            ),
+        ),
+        (
+            "state_venv_checked",
+            one_impl(("state_venv_paths_inited", "state_install_inputs_inited", "state_python_requirement_inited"), _compute_venv_checked),
+        ),
+        (
+            "state_venv_prepared",
+            _prime(
+                (
+                    "state_venv_paths_inited",
+                    "state_venv_checked",
+                    "state_input_sub_command_arg_loaded",
+                    "state_install_inputs_inited",
+                    "state_python_requirement_inited",
+                    "state_local_cache_dir_abs_path_inited",
+                    "state_local_tmp_dir_abs_path_inited",
+                    "state_input_start_id_var_loaded",
+                    "state_version_constraints_file_abs_path_inited",
+                    "state_project_descriptors_inited",
+                    "state_install_specs_inited",
+                    "state_ref_root_dir_abs_path_inited",
+                ),
+                _compute_venv_prepared,
+            ),
+        ),
+        (
+            "state_file_log_configured",
+            _prime(("state_local_log_dir_abs_path_inited", "state_input_start_id_var_loaded"), _compute_file_log_configured),
+        ),
+        (
+            "state_stride_deps_updated_reached",
+            _prime(
+                (
+                    "state_input_py_exec_var_loaded",
+                    "state_venv_paths_inited",
+                    "state_file_log_configured",
+                    "state_venv_prepared",
+                    "state_proto_code_file_abs_path_inited",
+                ),
+                _compute_deps_updated,
+            ),
+        ),
+        (
+            "state_proto_code_updated",
+            _prime(
+                (
+                    "state_stride_deps_updated_reached",
+                    "state_proto_code_file_abs_path_inited",
+                    "state_venv_paths_inited",
+                    "state_input_start_id_var_loaded",
+                ),
+                _compute_proto_code_updated,
+            ),
+        ),
+        ("state_boot_completed", _prime(("state_proto_code_updated",), _compute_boot_completed)),
+        (
+            "state_command_executed",
+            _prime(
+                (
+                    "state_boot_completed",
+                    "state_args_parsed",
+                    "state_proto_code_file_abs_path_inited",
+                    "state_venv_paths_inited",
+                    "state_local_cache_dir_abs_path_inited",
+                ),
+                _compute_command_executed,
+            ),
+        ),
+        (
+            "state_venv_ready_for_start",
+            impl_by_mode({ExecMode.mode_start: StateImpl(("state_venv_paths_inited",), _compute_venv_ready_for_start)}),
+        ),
+        (
+            "state_stride_py_venv_for_start_reached",
+            impl_by_mode(
+                {
+                    ExecMode.mode_start: StateImpl(
+                        ("state_venv_ready_for_start", "state_proto_code_file_abs_path_inited"), _compute_stride_py_venv_for_start
+                    )
+                }
+            ),
+        ),
+        (
+            "state_app_started",
+            _start_factory,
+        ),
+        (
+            "state_tool_executed",
+            impl_by_mode(
+                {ExecMode.mode_tool: StateImpl(("state_args_parsed", "state_proto_code_file_abs_path_inited"), _compute_tool_executed)}
+            ),
+        ),
     ]
+
+
+def _start_factory(coords):
+    if coords.exec_mode != ExecMode.mode_start:
+        return None
+    parents = ("state_stride_py_venv_for_start_reached", "state_proto_code_file_abs_path_inited")
+    if coords.entry_func in _APP:
+        parents += ("state_args_parsed",)
+    return StateImpl(parents, _compute_app_started)
 
 
 # endregion: states
@@ -1893,6 +2962,8 @@ class Log(object):
         self._env = env
         self.level = 30
         self._color = None
+        self._file = None  # (fs, path) of the run's file log, once attached
+        self._file_lines = []
 
     def _use_color(self):
         if self._color is None:
@@ -1905,22 +2976,50 @@ class Log(object):
     def enabled(self, level):
         return level >= self.level
 
+    def _stamped(self, level, label, message, with_date):
+        import time
+
+        now = self._env.now()
+        millis = int((now - int(now)) * 1000)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S" if with_date else "%H:%M:%S", time.gmtime(now))
+        stride = self._env.get(EnvVar.PROTOPRIMER_PY_EXEC) or StateStride.stride_py_unknown
+        return "%s.%03dZ pid:%d %s py:%s %s" % (stamp, millis, self._env.pid, label, stride, message)
+
     def log(self, level, message):
+        name = _level_name(level)
+        if self._file is not None and level >= min(20, self.level):
+            self._file_lines.append(self._stamped(level, name, message, True) + "\n")
         if level < self.level:
             return
-        name = _level_name(level)
         label = self.paint(_LEVEL_COLORS.get(name, "0"), name)
-        if level >= 30:
-            line = "%s %s" % (label, message)
-        else:
-            import time
-
-            now = self._env.now()
-            millis = int((now - int(now)) * 1000)
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S" if level < 20 else "%H:%M:%S", time.gmtime(now))
-            stride = self._env.get(EnvVar.PROTOPRIMER_PY_EXEC) or StateStride.stride_py_unknown
-            line = "%s.%03dZ pid:%d %s py:%s %s" % (stamp, millis, self._env.pid, label, stride, message)
+        line = "%s %s" % (label, message) if level >= 30 else self._stamped(level, label, message, level < 20)
         self._env.write_stderr(line + "\n")
+
+    def attach_file(self, fs, path):
+        """Also log to the file `path` (appending), at INFO or the stderr level if that is lower."""
+        self._file = (fs, path)
+
+    def flush_file(self):
+        """Append what was logged for the file so far (before a process ends or is replaced)."""
+        if self._file is not None and self._file_lines:
+            fs, path = self._file
+            fs.append_text(path, "".join(self._file_lines))
+            self._file_lines = []
+
+    def progress(self, what):
+        """Announce a long phase: a status line with the elapsed time on a terminal (returned, to tick and
+        clear), one plain line on a pipe, nothing when quiet; INFO in the file log either way."""
+        if self._file is not None:
+            self._file_lines.append(self._stamped(20, "INFO", what, True) + "\n")
+        if self.level <= 20:
+            self.log(20, what)
+            return None
+        if self.level > 30:
+            return None
+        if not self._env.stderr_is_tty():
+            self._env.write_stderr("protoprimer: %s\n" % what)
+            return None
+        return _StatusLine(self._env, what)
 
     def debug(self, message):
         self.log(10, message)
@@ -1933,6 +3032,21 @@ class Log(object):
 
     def error(self, message):
         self.log(40, message)
+
+
+class _StatusLine(object):
+    """One terminal line that says what a phase does and for how long; cleared when the phase ends."""
+
+    def __init__(self, env, what):
+        self._env = env
+        self._what = what
+        self.tick(0.0)
+
+    def tick(self, elapsed):
+        self._env.write_stderr("\r\033[K%s (%.1fs)" % (self._what, elapsed))
+
+    def done(self):
+        self._env.write_stderr("\r\033[K")
 
 
 _SAFE_SHELL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
@@ -1957,12 +3071,14 @@ class RunContext(object):
     One context per process of the chain; nothing is kept at module level.
     """
 
-    def __init__(self, host, entry_func, main_func=None, forced_target=None):
+    def __init__(self, host, entry_func, main_func=None, forced_target=None, kernel_file=None):
         if entry_func not in ENTRY_FUNCS:
             raise ValueError("unknown entry function %r (one of: %s)" % (entry_func, ", ".join(ENTRY_FUNCS)))
         self.host = host
         self.entry_func = entry_func
         self.main_func = main_func
+        # the file of the kernel whose code runs this context: the copy, or the installed kernel after a handover
+        self.kernel_file = kernel_file or host.env.kernel_path
         self.forced_target = forced_target
         self.coordinates = Coordinates(entry_func)
         self.graph = StateGraph(builtin_states())
@@ -2016,6 +3132,7 @@ class RunContext(object):
             self.log.error("internal error: the run ended with %r instead of an exit code" % (code,))
             code = ExitCode.internal_error
         self.print_exit_line(code)
+        self.log.flush_file()
         return code
 
     def _log_traceback(self):
@@ -2034,6 +3151,8 @@ class RunContext(object):
         status = self.log.paint("30;42", "SUCCESS") if code == 0 else self.log.paint("37;41", "FAILURE")
         command = " ".join(shell_quote(word) for word in [env.executable] + env.argv)
         env.write_stderr("%s [%d]: %s\n" % (status, code, command))
+        if self.log._file is not None:
+            self.log._file_lines.append("%s [%d]: %s\n" % ("SUCCESS" if code == 0 else "FAILURE", code, command))
 
 
 def _check_main_func(main_func):
@@ -2067,6 +3186,13 @@ def start_app(venv_main_func, host=None):
 def main(host=None):
     """The kernel file run directly (`./proto_kernel.py [args]`)."""
     _run_entry(host, EntryFunc.func_run_main)
+
+
+def resume_chain(entry_func, main_func, kernel_file, host=None):
+    """The handover: a kernel copy in the venv calls this function of the installed kernel, which takes the
+    run over from there (it refreshes the copy, then runs client code). Only names and plain values cross:
+    the copy and this module may be different versions. Ends the process (SystemExit) like boot_env."""
+    raise SystemExit(RunContext(host or real_host(), entry_func, main_func, kernel_file=kernel_file).run_guarded())
 
 
 _LEAP_STATES = {
@@ -2118,6 +3244,9 @@ def parse_args(remaining_argv=None, host=None):
 def get_proto_kernel_abs_path(host=None):
     """The absolute path of the repo's kernel copy this process was started from."""
     host = host or real_host()
+    remembered = host.env.recall("proto_kernel_abs_path")
+    if remembered is not None:
+        return remembered
     return RunContext(host, EntryFunc.func_call_lib).eval_state("state_proto_code_file_abs_path_inited")
 
 
