@@ -496,6 +496,10 @@ class EntryFunc(object):
     func_call_lib = "call_lib"  # get_config() from client code: in-process, no CLI, no restarts, no writes
     func_run_main = "run_main"  # the kernel file run directly: CLI like boot_env, no client main
 
+    def __class_getitem__(cls, name):
+        """`EntryFunc["func_boot_env"]`: the reference's enum lookup by member name (see ContextBuilder)."""
+        return getattr(cls, name)
+
 
 ENTRY_FUNCS = (
     EntryFunc.func_boot_env,
@@ -2342,6 +2346,10 @@ def call_client_main(ctx, main_func):
 def _compute_boot_completed(ctx, p):
     """boot/reset/shell end here: the copy is refreshed (or taken over), then client code or a shell."""
     p["state_proto_code_updated"]
+    if ctx.restart_after_refresh and ctx.entry_func == EntryFunc.func_boot_env:
+        # a reference copy handed over without its main: the refreshed copy takes it from here
+        python = ctx.host.env.executable
+        replace_process(ctx, python, StateStride.stride_src_updated, p["state_proto_code_file_abs_path_inited"])
     return StateStride.stride_src_updated
 
 
@@ -2746,7 +2754,7 @@ def _chain_states():
                 _compute_proto_code_updated,
             ),
         ),
-        ("state_boot_completed", _prime(("state_proto_code_updated",), _compute_boot_completed)),
+        ("state_boot_completed", _prime(("state_proto_code_updated", "state_proto_code_file_abs_path_inited"), _compute_boot_completed)),
         (
             "state_command_executed",
             _prime(
@@ -3079,6 +3087,8 @@ class RunContext(object):
         self.main_func = main_func
         # the file of the kernel whose code runs this context: the copy, or the installed kernel after a handover
         self.kernel_file = kernel_file or host.env.kernel_path
+        # set for a handover from a reference (0.13) copy, which does not pass the client's main along
+        self.restart_after_refresh = False
         self.forced_target = forced_target
         self.coordinates = Coordinates(entry_func)
         self.graph = StateGraph(builtin_states())
@@ -3239,6 +3249,46 @@ def parse_args(remaining_argv=None, host=None):
         raise SystemExit(e.exit_code)
     except _ParserExit as e:
         raise SystemExit(e.status)
+
+
+class ContextBuilder(object):
+    """The reference's context builder, kept for one purpose: a protoprimer 0.13 kernel copy in a client
+    repo hands over to the installed kernel at stride_deps_updated by calling
+    `ContextBuilder().entry_func(EntryFunc[name]).state_stride(stride)` and `run_process(...)`. This kernel
+    then refreshes the copy and restarts, so that the refreshed copy runs the client's main."""
+
+    def __init__(self):
+        self._entry_func = None
+        self._final_state = None
+
+    def entry_func(self, value):
+        self._entry_func = getattr(value, "value", value)
+        return self
+
+    def state_stride(self, value):
+        return self  # the stride is already in PROTOPRIMER_PY_EXEC, read by name
+
+    def forced_final_state(self, value):
+        self._final_state = getattr(value, "name", value)
+        return self
+
+    def build_context(self, host=None):
+        if self._entry_func not in ENTRY_FUNCS:
+            raise ValueError("ContextBuilder needs entry_func (one of: %s)" % ", ".join(ENTRY_FUNCS))
+        ctx = RunContext(host or real_host(), self._entry_func, forced_target=self._final_state)
+        ctx.restart_after_refresh = True
+        return ctx
+
+
+# What the reference's copy looks up by name on the installed kernel before the handover.
+EnvContext = RunContext
+
+
+def run_process(env_ctx):
+    """Run a context built by ContextBuilder (the reference's API) to its end; ends the process."""
+    if hasattr(env_ctx, "build_context"):
+        env_ctx = env_ctx.build_context()
+    raise SystemExit(env_ctx.run_guarded())
 
 
 def get_proto_kernel_abs_path(host=None):
