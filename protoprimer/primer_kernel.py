@@ -2071,7 +2071,10 @@ def _with_install_lock(ctx, paths, work):
     """Run `work(waited)` holding the install lock of this venv. A second run waits (saying so); a lock
     left by a killed run is taken over (the OS released it; its pid is still in the file)."""
     proc = ctx.host.proc
+    previous = proc.lock_holder(paths.lock)
     handle = proc.try_lock(paths.lock)
+    if handle is not None and previous is not None and not proc.is_alive(previous):
+        ctx.log.warning("took over the install lock %s left by pid %d, which is no longer running" % (paths.lock, previous))
     waited = False
     while handle is None:
         if not waited:
