@@ -14,6 +14,8 @@ imported when a world is activated.
 # a client venv, and must not pay for loading the whole core.
 _EXPORTS = {
     "HarnessError": "errors",
+    "LockWaitError": "errors",
+    "ProcessKilled": "errors",
     "ProcessReplaced": "errors",
     "RestartLoopError": "errors",
     "SimulationSignal": "errors",
@@ -24,6 +26,8 @@ _EXPORTS = {
     "MainCall": "outcome",
     "Outcome": "outcome",
     "ProcessRecord": "outcome",
+    "ShellRecord": "outcome",
+    "OpenProcess": "runner",
     "WorldSession": "session",
     "Interpreter": "world",
     "World": "world",

@@ -27,15 +27,17 @@ class SimulationSignal(BaseException):
 class ProcessReplaced(SimulationSignal):
     """The simulated process called `replace` (execve): it ends here and `argv`/`env` start the next one.
 
-    `launch` is the harness's reading of `argv` (which interpreter, which program), already checked to be
-    startable when the signal is raised.
+    `launch` is the harness's reading of `argv` (which interpreter, which program, or which shell), already
+    checked to be startable when the signal is raised; `fault` is the fault point (a `FaultSpec`) that
+    matched the new command line, if any: the runner applies it to the new process.
     """
 
-    def __init__(self, argv, env, launch=None):
+    def __init__(self, argv, env, launch=None, fault=None):
         super().__init__("process replaced by %r" % (list(argv),))
         self.argv = list(argv)
         self.env = dict(env)
         self.launch = launch
+        self.fault = fault
 
 
 class UnknownCommandError(SimulationSignal):
@@ -48,3 +50,18 @@ class UnknownMainError(SimulationSignal):
 
 class UnsupportedProgramError(SimulationSignal):
     """A simulated interpreter was asked to run a file that is neither a kernel file nor an entry script."""
+
+
+class ProcessKilled(SimulationSignal):
+    """A fault point killed the simulated process (SIGKILL): the whole run ends with exit 137 and
+    `Outcome.killed`, the fake filesystem left as it is. Once raised, every port of that process raises it
+    again, so no `finally:` of the kernel can change the world after the kill (a real SIGKILL runs none)."""
+
+    def __init__(self, where):
+        super().__init__("killed %s" % where)
+        self.where = where
+
+
+class LockWaitError(SimulationSignal):
+    """The simulated process kept sleeping while a lock stayed held by a simulated live process that never
+    releases it (`World.hold_lock(..., finish=None)`): the kernel would wait forever."""

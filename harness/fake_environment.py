@@ -7,8 +7,9 @@ Implements every member of the kernel's `RealEnvironment`. Facts about the inter
 
 import calendar
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
+from .errors import ProcessKilled
 from .fake_interpreters import RunningInterpreter
 
 # 2026-01-02T03:04:05Z: where every session's fake clock starts.
@@ -26,6 +27,29 @@ class FakeClock:
         value = self._next
         self._next += 1.0
         return value
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (what `env.sleep` does)."""
+        self._next += max(float(seconds), 0.0)
+
+
+class ProcessState:
+    """What belongs to one simulated process beyond its ports' data: whether a fault killed it (then every
+    port of the process raises `ProcessKilled` again, so nothing the kernel runs while unwinding - a
+    `finally:` - changes the world, as after a real SIGKILL), and its `remember`/`recall` memory."""
+
+    def __init__(self):
+        self.killed: Optional[str] = None
+        self.memory: Dict[str, Any] = {}
+
+    def kill(self, where: str) -> ProcessKilled:
+        if self.killed is None:
+            self.killed = where
+        return ProcessKilled(where)
+
+    def check(self) -> None:
+        if self.killed is not None:
+            raise ProcessKilled("%s (the process is dead; this port call came after the kill)" % self.killed)
 
 
 class PidCounter:
@@ -72,6 +96,9 @@ class FakeEnvironment:
         clock: FakeClock,
         streams: OutputStreams,
         tty: bool = False,
+        isolated: bool = False,
+        state: Optional[ProcessState] = None,
+        sleep_hook: Optional[Callable[[float], None]] = None,
     ):
         self._variables = dict(variables)
         self._argv = list(argv)
@@ -82,6 +109,9 @@ class FakeEnvironment:
         self._clock = clock
         self._streams = streams
         self._tty = tty
+        self._isolated = isolated
+        self.state = state if state is not None else ProcessState()
+        self._sleep_hook = sleep_hook
 
     def get(self, name, default=None):
         return self._variables.get(name, default)
@@ -126,10 +156,38 @@ class FakeEnvironment:
         return self._clock.now()
 
     def write_stdout(self, text):
+        self.state.check()
         self._streams.stdout.append(text)
 
     def write_stderr(self, text):
+        self.state.check()
         self._streams.stderr.append(text)
 
     def stderr_is_tty(self):
         return self._tty
+
+    @property
+    def isolated(self):
+        """Whether the interpreter was launched with -I (sys.flags.isolated)."""
+        return self._isolated
+
+    def sleep(self, seconds):
+        """Advance the fake clock; a simulated concurrent lock holder may finish its work here (see
+        harness.machine)."""
+        self.state.check()
+        self._clock.advance(seconds)
+        if self._sleep_hook is not None:
+            self._sleep_hook(seconds)
+
+    def unset(self, name):
+        """Remove a variable from this process's environment (client code called later sees it gone)."""
+        self.state.check()
+        self._variables.pop(name, None)
+
+    def remember(self, key, value):
+        """Keep `value` for the life of this simulated process (any kernel module in it recalls it)."""
+        self.state.check()
+        self.state.memory[key] = value
+
+    def recall(self, key, default=None):
+        return self.state.memory.get(key, default)

@@ -5,7 +5,11 @@ A handler is any object with:
 - `accepts(call) -> bool`: whether this call is its to answer;
 - `run(call) -> ToolResult`: the answer; it may change the (fake) filesystem as the real tool would.
 The first handler that accepts a call answers it. To simulate a new tool, add a handler to the table
-(`DEFAULT_TOOLS`, or `World.add_tool` for one world).
+(`DEFAULT_TOOLS`, or `World.add_tool` for one world). The handlers of the default table live in
+`harness.tools` (one module per tool family); docs/harness.md says what each one models.
+
+A handler that changes the filesystem in several steps may honour `call.die_during` (a fault killing the
+process in the middle of the command) with `harness.tools.common.perform`.
 """
 
 from dataclasses import dataclass
@@ -28,7 +32,9 @@ class ToolCall:
 
     `program` is the absolute path argv[0] resolved to; `interpreter`/`python` are set when it is a
     simulated interpreter (`python` is None when its flags are not understood); `kernel` is the kernel
-    module under test (for its shared names, e.g. `PYTHON_PROBE_CODE`).
+    module under test (for its shared names, e.g. `PYTHON_PROBE_CODE`); `machine` is the session's
+    `harness.machine.Machine` (package index, kernel source, versions); `die_during` is set when a fault
+    kills the process in the middle of this command.
     """
 
     argv: List[str]
@@ -38,6 +44,8 @@ class ToolCall:
     interpreter: Optional[RunningInterpreter]
     python: Optional[PythonCommandLine]
     kernel: Any
+    machine: Any = None
+    die_during: bool = False
 
 
 class BrokenInterpreterTool:
@@ -69,4 +77,21 @@ class PythonProbeTool:
         return ToolResult(0, call.interpreter.probe_output(), "")
 
 
-DEFAULT_TOOLS = (BrokenInterpreterTool(), PythonProbeTool())
+def default_tools() -> tuple:
+    """The default tool table, in the order handlers are tried."""
+    from .tools.pip import PipModuleTool, PipScriptTool
+    from .tools.shells import ShellTool
+    from .tools.uv import UvTool
+    from .tools.venv import VenvTool
+
+    return (BrokenInterpreterTool(), PythonProbeTool(), VenvTool(), PipModuleTool(), PipScriptTool(), UvTool(),
+            ShellTool())
+
+
+def __getattr__(name: str):
+    # DEFAULT_TOOLS is built on first use: the tool modules import this one (ToolCall, ToolResult).
+    if name == "DEFAULT_TOOLS":
+        tools = default_tools()
+        globals()["DEFAULT_TOOLS"] = tools
+        return tools
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

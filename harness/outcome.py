@@ -11,7 +11,7 @@ import json
 import os
 import shlex
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from .snapshot import Entry, Snapshot
 
@@ -24,8 +24,9 @@ STRIDE_VARIABLE = "PROTOPRIMER_PY_EXEC"
 class ProcessRecord:
     """One simulated process: which interpreter ran what, with which stride, argv and env (at start).
 
-    `interpreter` is the executable as invoked (absolute); `argv` is `sys.argv` as the process saw it;
-    `exec_argv` the argv it was started with; `ended` is "exit N", "replaced" or "crashed".
+    `interpreter` is the executable as invoked (absolute; for a shell, the shell); `argv` is `sys.argv` as
+    the process saw it (a shell: its argv); `exec_argv` the argv it was started with; `ended` is "exit N",
+    "replaced", "crashed" or "killed"; `kind` is "python" or "shell" (then `shell` has the details).
     """
 
     interpreter: str
@@ -37,6 +38,28 @@ class ProcessRecord:
     cwd: str = ""
     pid: int = 0
     ended: str = ""
+    kind: str = "python"
+    shell: Optional["ShellRecord"] = None
+
+
+@dataclass
+class ShellRecord:
+    """A shell the chain ended in (process replacement): what it was started with and what it would read.
+
+    `mode` is "command" (`command` = the -c text) or "interactive" (`rc_file` = the file it sources at
+    start, `rc_text` = that file's text when it started, None if missing); `exit_code` is what it exited
+    with (0, or a fault's).
+    """
+
+    path: str
+    name: str
+    argv: List[str]
+    env: Dict[str, str]
+    mode: str
+    command: Optional[str] = None
+    rc_file: Optional[str] = None
+    rc_text: Optional[str] = None
+    exit_code: int = 0
 
 
 @dataclass
@@ -44,7 +67,9 @@ class CommandRecord:
     """One `host.proc.run` call and its result.
 
     `line` is the shlex-joined argv with long well-known arguments abbreviated (the probe code shows as
-    `PYTHON_PROBE_CODE`); `full_line` is the exact shlex-joined argv.
+    `PYTHON_PROBE_CODE`); `full_line` is the exact shlex-joined argv. `streamed`: run with stream=True (the
+    output went to the process's streams, the kernel got none); `fault`: the fault point that changed it;
+    `killed`: "before" / "during" / "after" when a fault killed the process at this command.
     """
 
     argv: List[str]
@@ -54,6 +79,9 @@ class CommandRecord:
     env: Optional[Dict[str, str]] = None
     cwd: Optional[str] = None
     line: str = ""
+    streamed: bool = False
+    fault: Optional[str] = None
+    killed: Optional[str] = None
 
     @property
     def full_line(self) -> str:
@@ -62,11 +90,27 @@ class CommandRecord:
 
 @dataclass
 class MainCall:
-    """One `host.proc.call_main` call: the client main, and the process facts it was called with."""
+    """One `host.proc.call_main` call: the client main, and the process facts it was called with.
+
+    `env` and `argv` are what the client code saw; `executable` the interpreter it ran in; `ended` is
+    "returned R", "exit N" or "raised X". The built-in mains (`harness.mains`) fill in more: `behaviour`,
+    `kernel_path` (kernel.get_proto_kernel_abs_path), `config` (kernel.get_config) or `config_error`,
+    `args` (vars of kernel.parse_args) or `args_error`, `installed_kernel` (the `__file__` of the installed
+    kernel module the process can import, or None).
+    """
 
     spec: str
     argv: List[str]
     env: Dict[str, str]
+    executable: str = ""
+    ended: str = ""
+    behaviour: Optional[str] = None
+    kernel_path: Optional[str] = None
+    config: Optional[Dict[str, Any]] = None
+    config_error: Optional[str] = None
+    args: Optional[Dict[str, Any]] = None
+    args_error: Optional[str] = None
+    installed_kernel: Optional[str] = None
 
 
 def display_path(path: str, root: str) -> str:
@@ -117,12 +161,59 @@ def unified_diff(expected: Sequence[str], actual: Sequence[str], what: str) -> s
     return "\n".join(lines)
 
 
+def _name_matches(pattern: str, names: Iterable[str]) -> List[str]:
+    if pattern.endswith("*"):
+        return sorted(n for n in names if n.startswith(pattern[:-1]))
+    return [pattern] if pattern in names else []
+
+
+def _env_problems(actual: Dict[str, str], has: Sequence[str], lacks: Sequence[str],
+                  exact: Optional[Dict[str, str]]) -> List[str]:
+    problems = []
+    for pattern in _as_list(has):
+        if not _name_matches(pattern, actual):
+            problems.append("env: expected %s, it is not there" % (
+                "a variable named %s" % pattern if pattern.endswith("*") else pattern))
+    for pattern in _as_list(lacks):
+        found = _name_matches(pattern, actual)
+        if found:
+            problems.append("env: expected no %s, found %s" % (pattern, ", ".join(
+                "%s=%r" % (name, actual[name]) for name in found)))
+    for name, value in (exact or {}).items():
+        if actual.get(name) != value:
+            problems.append("env: expected %s=%r, got %s" % (
+                name, value, "%r" % actual[name] if name in actual else "nothing"))
+    return problems
+
+
+def subset_differences(expected: Any, actual: Any, where: str) -> List[str]:
+    """Where `actual` fails to contain `expected`: dicts recursively by key, anything else by equality
+    (booleans never equal numbers)."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return ["%s: expected an object, got %s" % (where or "(top)", json.dumps(actual, default=str))]
+        found: List[str] = []
+        for key, value in expected.items():
+            path = "%s.%s" % (where, key) if where else str(key)
+            if key not in actual:
+                found.append("%s: missing (expected %s)" % (path, json.dumps(value, sort_keys=True, default=str)))
+            else:
+                found.extend(subset_differences(value, actual[key], path))
+        return found
+    if expected == actual and isinstance(expected, bool) == isinstance(actual, bool):
+        return []
+    return ["%s: expected %s, got %s" % (where or "(top)", json.dumps(expected, sort_keys=True, default=str),
+                                         json.dumps(actual, sort_keys=True, default=str))]
+
+
 @dataclass
 class Outcome:
     """The result of one `WorldSession.run`: exit code, process chain, commands, file changes, output.
 
     `files` is the final state of the fake filesystem (absolute paths), so file assertions work after
-    the session has ended.
+    the session has ended. `killed`: a fault killed the process (exit 137). `concurrent_runs`: the runs of
+    simulated concurrent processes that finished while this run waited for a lock (harness.machine).
+    `faults`: the fault points that fired (`FaultHit`).
     """
 
     root: str
@@ -136,6 +227,9 @@ class Outcome:
     stdout: str = ""
     stderr: str = ""
     crashed: bool = False
+    killed: bool = False
+    concurrent_runs: List["Outcome"] = field(default_factory=list)
+    faults: List[Any] = field(default_factory=list)
     files: Snapshot = field(default_factory=dict, repr=False)
 
     # --- views ---------------------------------------------------------------------------------------
@@ -147,14 +241,30 @@ class Outcome:
     def command_lines(self) -> List[str]:
         return [c.line or c.full_line for c in self.commands]
 
+    @property
+    def shell(self) -> Optional[ShellRecord]:
+        """The shell the chain ended in, or None."""
+        if self.processes and self.processes[-1].kind == "shell":
+            return self.processes[-1].shell
+        return None
+
+    @property
+    def main_call(self) -> Optional[MainCall]:
+        """The last client main called, or None."""
+        return self.main_calls[-1] if self.main_calls else None
+
     def written(self) -> List[str]:
         """Every path created, modified or deleted, sorted."""
         return sorted(set(self.created) | set(self.modified) | set(self.deleted))
 
     def summary(self) -> str:
-        lines = ["exit %d%s" % (self.exit_code, " (crashed)" if self.crashed else "")]
+        lines = ["exit %d%s%s" % (self.exit_code, " (crashed)" if self.crashed else "",
+                                  " (killed)" if self.killed else "")]
         lines += ["process: " + entry for entry in self.chain()]
         lines += ["command: " + line for line in self.command_lines()]
+        lines += ["fault: " + hit.describe() for hit in self.faults]
+        lines += ["main: %s (%s)" % (call.spec, call.ended) for call in self.main_calls]
+        lines += ["concurrent run: " + run.summary().replace("\n", "\n  ") for run in self.concurrent_runs]
         lines += ["created: " + p for p in self.created]
         lines += ["modified: " + p for p in self.modified]
         lines += ["deleted: " + p for p in self.deleted]
@@ -178,7 +288,90 @@ class Outcome:
 
     def assert_exit(self, code: int) -> "Outcome":
         if self.exit_code != code:
-            self.fail("expected exit %d, got %d%s" % (code, self.exit_code, " (crashed)" if self.crashed else ""))
+            self.fail("expected exit %d, got %d%s%s" % (code, self.exit_code, " (crashed)" if self.crashed else "",
+                                                        " (killed)" if self.killed else ""))
+        return self
+
+    def assert_killed(self, killed: bool = True) -> "Outcome":
+        if self.killed != killed:
+            where = [c.line for c in self.commands if c.killed]
+            self.fail("expected the run %sto be killed by a fault, but it was%s%s" % (
+                "" if killed else "not ", "" if self.killed else " not",
+                (" (at %s)" % where[-1]) if where else ""))
+        return self
+
+    # --- client code and shells ----------------------------------------------------------------------
+
+    def assert_main(self, called: Optional[bool] = None, argv: Optional[Sequence[str]] = None,
+                    env_has: Sequence[str] = (), env_lacks: Sequence[str] = (), env: Optional[Dict[str, str]] = None,
+                    interpreter: Optional[str] = None, kernel_path: Optional[str] = None,
+                    config_subset: Optional[Dict[str, Any]] = None, args_subset: Optional[Dict[str, Any]] = None,
+                    ended: Optional[str] = None) -> "Outcome":
+        """Expectations on the last client main call. `env_has`/`env_lacks` are names; a trailing "*" is a
+        prefix ("PROTOPRIMER_*": some / no variable starts with PROTOPRIMER_). `env`: exact values."""
+        call = self.main_call
+        if called is not None and (call is not None) != called:
+            self.fail("expected %s, but %s" % (
+                "a client main to be called" if called else "no client main to be called",
+                "none was" if call is None else "%s was (%s)" % (call.spec, call.ended)))
+        if call is None:
+            if any(x is not None for x in (argv, env, interpreter, kernel_path, config_subset, args_subset, ended)) \
+                    or env_has or env_lacks:
+                self.fail("expected a client main call to check, but no client main was called")
+            return self
+        problems = []
+        if argv is not None and list(argv) != call.argv:
+            problems.append("argv: expected %r, got %r" % (list(argv), call.argv))
+        problems += _env_problems(call.env, env_has, env_lacks, env)
+        if interpreter is not None and self._normal_interpreter(interpreter) != call.executable:
+            problems.append("interpreter: expected %s, got %s" % (self._normal_interpreter(interpreter),
+                                                                 call.executable))
+        if kernel_path is not None and world_path(kernel_path, self.root) != call.kernel_path:
+            problems.append("kernel_path: expected %s, got %s" % (world_path(kernel_path, self.root),
+                                                                 call.kernel_path))
+        if config_subset is not None:
+            if call.config is None:
+                problems.append("config: none recorded (%s)" % (call.config_error or
+                                                               "the main is not the built-in 'report'"))
+            else:
+                problems += ["config: " + d for d in subset_differences(config_subset, call.config, "")]
+        if args_subset is not None:
+            if call.args is None:
+                problems.append("args: none recorded (%s)" % (call.args_error or
+                                                             "the main is not the built-in 'extend'"))
+            else:
+                problems += ["args: " + d for d in subset_differences(args_subset, call.args, "")]
+        if ended is not None and ended != call.ended:
+            problems.append("ended: expected %r, got %r" % (ended, call.ended))
+        if problems:
+            self.fail("client main %s differs from the expectations:" % call.spec,
+                      "\n".join("  - " + p for p in problems))
+        return self
+
+    def assert_shell(self, argv: Optional[Sequence[str]] = None, env_has: Sequence[str] = (),
+                     env_lacks: Sequence[str] = (), env: Optional[Dict[str, str]] = None,
+                     rc_contains: Sequence[str] = (), ran: Optional[bool] = None) -> "Outcome":
+        """Expectations on the shell the chain ended in (see `assert_main` for the env checks)."""
+        shell = self.shell
+        if ran is not None and (shell is not None) != ran:
+            self.fail("expected %s, but %s" % ("the chain to end in a shell" if ran else "no shell",
+                                               "it did not" if shell is None else "it ended in %s" % shell.path))
+        if shell is None:
+            if argv is not None or env_has or env_lacks or env is not None or rc_contains:
+                self.fail("expected the chain to end in a shell, but it ended in %s" % (
+                    self.chain()[-1] if self.processes else "no process"))
+            return self
+        problems = []
+        if argv is not None and list(argv) != shell.argv:
+            problems.append("argv: expected %r, got %r" % (list(argv), shell.argv))
+        problems += _env_problems(shell.env, env_has, env_lacks, env)
+        for part in _as_list(rc_contains):
+            if shell.rc_text is None:
+                problems.append("rc file %s: missing (expected it to contain %r)" % (shell.rc_file, part))
+            elif part not in shell.rc_text:
+                problems.append("rc file %s does not contain %r" % (shell.rc_file, part))
+        if problems:
+            self.fail("shell %s differs from the expectations:" % shell.path, "\n".join("  - " + p for p in problems))
         return self
 
     def _assert_text(self, stream: str, text: str, equals, contains, not_contains=(), counts=None) -> None:

@@ -24,7 +24,8 @@ INSTALLED_KERNEL_MODULE = "protoprimer.primer_kernel"
 ENTRY_FUNCS = ("boot_env", "start_app")
 
 _KERNEL_REL_PATH = re.compile(r"""^PROTO_KERNEL_REL_PATH\s*=\s*["']([^"']+)["']""", re.MULTILINE)
-_ENTRY_CALL = re.compile(r"""\.(boot_env|start_app)\(\s*["']([^"']+)["']""")
+# `.boot_env("mod:func")`, or `.boot_env()` (no main: the kernel bootstraps and runs -c or nothing).
+_ENTRY_CALL = re.compile(r"""\.(boot_env|start_app)\(\s*(?:["']([^"']+)["']|\))""")
 _FIRST_PY_STRING = re.compile(r"""["']([^"'\n]+\.py)["']""")
 
 
@@ -48,7 +49,7 @@ class EntryCall:
     """`kernel.<entry_func>(main_func, host)` called by the entry script `script_path`."""
 
     entry_func: str
-    main_func: str
+    main_func: Optional[str]
     script_path: str
     kernel_path: str
 

@@ -28,6 +28,12 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 __all__ = [
     "DEFAULT_ROOT",
+    "FaultData",
+    "LockData",
+    "MainExpectation",
+    "PackageData",
+    "ShellData",
+    "ShellExpectation",
     "FileExpectation",
     "FileSpec",
     "Given",
@@ -91,6 +97,10 @@ class RunSpec:
     command: Union[str, Tuple[str, ...]]
     env: Dict[str, str] = field(default_factory=dict)
     cwd: Optional[str] = None
+    # `before` steps only: the exit code the step must end with, and changes to files just before it
+    exit: int = 0
+    files: Dict[str, "FileSpec"] = field(default_factory=dict)
+    remove: List[str] = field(default_factory=list)
 
     def display(self) -> str:
         if isinstance(self.command, str):
@@ -116,6 +126,75 @@ class FileExpectation:
     exists: bool = False
 
 
+@dataclass(frozen=True)
+class FaultData:
+    """`[[given.faults]]`: see harness.machine.FaultSpec."""
+
+    command: str
+    exit: Optional[int] = None
+    stdout: str = ""
+    stderr: str = ""
+    die: Optional[str] = None
+    times: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class PackageData:
+    """`[[given.packages]]`: a release in the world's package index."""
+
+    name: str
+    version: str
+    dependencies: Tuple[str, ...] = ()
+    extras: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class LockData:
+    """`[[given.locks]]`: a lock file held by a simulated other process."""
+
+    path: str
+    pid: int = 4242
+    alive: bool = True
+    finish: Union[None, str, Tuple[str, ...]] = None
+
+
+@dataclass(frozen=True)
+class ShellData:
+    """`[given.shell]`: $SHELL (`path`), whether the default shells exist, extra shells."""
+
+    path: Optional[str] = None
+    defaults: bool = True
+    extra: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MainExpectation:
+    """`[then.main]`: expectations on the last client main call (see Outcome.assert_main)."""
+
+    called: Optional[bool] = None
+    argv: Optional[Tuple[str, ...]] = None
+    env_has: Tuple[str, ...] = ()
+    env_lacks: Tuple[str, ...] = ()
+    env: Optional[Dict[str, str]] = None
+    interpreter: Optional[str] = None
+    kernel_path: Optional[str] = None
+    config_subset: Optional[Dict[str, Any]] = None
+    args_subset: Optional[Dict[str, Any]] = None
+    ended: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ShellExpectation:
+    """`[then.shell]`: expectations on the shell the chain ended in (see Outcome.assert_shell)."""
+
+    ran: Optional[bool] = None
+    argv: Optional[Tuple[str, ...]] = None
+    env_has: Tuple[str, ...] = ()
+    env_lacks: Tuple[str, ...] = ()
+    env: Optional[Dict[str, str]] = None
+    rc_contains: Tuple[str, ...] = ()
+
+
 @dataclass
 class Given:
     root: str = DEFAULT_ROOT
@@ -130,6 +209,12 @@ class Given:
     symlinks: Dict[str, str] = field(default_factory=dict)
     copy: Dict[str, str] = field(default_factory=dict)  # world path -> absolute real path
     before: List[RunSpec] = field(default_factory=list)
+    faults: List[FaultData] = field(default_factory=list)
+    packages: List[PackageData] = field(default_factory=list)
+    locks: List[LockData] = field(default_factory=list)
+    shell: Optional[ShellData] = None
+    mains: Dict[str, str] = field(default_factory=dict)
+    main_providers: Dict[str, str] = field(default_factory=dict)
 
 
 _UNSET = object()
@@ -151,6 +236,9 @@ class Then:
     chain: Optional[List[str]] = None
     commands: Optional[List[str]] = None
     files: List[FileExpectation] = field(default_factory=list)
+    killed: Optional[bool] = None
+    main: Optional[MainExpectation] = None
+    shell: Optional[ShellExpectation] = None
 
 
 @dataclass
@@ -212,6 +300,23 @@ class Scenario:
             world.set_env(**given.env)
         if given.cwd is not None:
             world.cwd = os.path.normpath(os.path.join(world.root, given.cwd))
+        for package in given.packages:
+            world.add_package(package.name, package.version, package.dependencies,
+                              {extra: reqs for extra, reqs in package.extras})
+        for fault in given.faults:
+            world.add_fault(fault.command, exit=fault.exit, stdout=fault.stdout, stderr=fault.stderr,
+                            die=fault.die, times=fault.times)
+        for lock in given.locks:
+            world.hold_lock(lock.path, pid=lock.pid, alive=lock.alive, finish=lock.finish)
+        if given.shell is not None:
+            if not given.shell.defaults:
+                world.without_default_shells()
+            for extra in given.shell.extra:
+                world.add_shell(extra)
+            if given.shell.path is not None:
+                world.set_shell(given.shell.path)
+        for spec, behaviour in given.mains.items():
+            world.add_main(spec, behaviour, provided_by=given.main_providers.get(spec))
         return world
 
 
@@ -240,9 +345,21 @@ _GIVEN_KEYS = (
     "symlinks",
     "copy",
     "before",
+    "faults",
+    "packages",
+    "locks",
+    "shell",
+    "mains",
 )
+_FAULT_KEYS = ("command", "exit", "stdout", "stderr", "die", "times")
+_PACKAGE_KEYS = ("name", "version", "dependencies", "extras")
+_LOCK_KEYS = ("path", "pid", "alive", "finish")
+_SHELL_KEYS = ("path", "defaults", "extra")
+_THEN_MAIN_KEYS = ("called", "argv", "env_has", "env_lacks", "env", "interpreter", "kernel_path",
+                   "config_subset", "args_subset", "ended")
+_THEN_SHELL_KEYS = ("ran", "argv", "env_has", "env_lacks", "env", "rc_contains")
 _WHEN_KEYS = ("run", "env", "cwd")
-_BEFORE_KEYS = ("run", "env", "cwd")
+_BEFORE_KEYS = ("run", "env", "cwd", "exit", "files", "remove")
 _THEN_KEYS = (
     "exit",
     "stdout",
@@ -258,6 +375,9 @@ _THEN_KEYS = (
     "chain",
     "commands",
     "files",
+    "killed",
+    "main",
+    "shell",
 )
 _INTERPRETER_KEYS = ("path", "version", "venv", "base", "broken")
 _GIVEN_FILE_KEYS = ("text", "executable")
@@ -574,7 +694,131 @@ class _Parser:
                 self.run_spec(item, "given.before[%d]" % i, _BEFORE_KEYS, allow_table=True)
                 for i, item in enumerate(value)
             ]
+        if "faults" in table:
+            given.faults = [self.fault(item, "given.faults[%d]" % i)
+                            for i, item in enumerate(self.array(table["faults"], "given.faults"))]
+        if "packages" in table:
+            given.packages = [self.package(item, "given.packages[%d]" % i)
+                              for i, item in enumerate(self.array(table["packages"], "given.packages"))]
+        if "locks" in table:
+            given.locks = [self.lock(item, "given.locks[%d]" % i)
+                           for i, item in enumerate(self.array(table["locks"], "given.locks"))]
+        if "shell" in table:
+            given.shell = self.shell(table["shell"], "given.shell")
+        if "mains" in table:
+            given.mains, given.main_providers = self.mains(table["mains"], "given.mains")
         return given
+
+    # -- given: faults, packages, locks, shell, mains
+
+    def array(self, value: Any, key: str) -> List[Any]:
+        if not isinstance(value, list):
+            self.type_error(key, "an array of tables (write [[%s]] sections)" % key, value)
+        return value
+
+    def entry_table(self, value: Any, key: str, known: Sequence[str], required: Sequence[str]) -> Dict[str, Any]:
+        if not isinstance(value, dict):
+            self.type_error(key, "a table", value)
+        self.check_keys(value, known, key)
+        for name in required:
+            if name not in value:
+                self.fail("%s.%s" % (key, name), "missing key '%s.%s'" % (key, name))
+        return value
+
+    def fault(self, value: Any, key: str) -> FaultData:
+        from harness.machine import DIE_POINTS, FaultSpec
+
+        table = self.entry_table(value, key, _FAULT_KEYS, ("command",))
+        data = FaultData(
+            command=self.string(table["command"], key + ".command"),
+            exit=self.integer(table["exit"], key + ".exit") if "exit" in table else None,
+            stdout=self.string(table["stdout"], key + ".stdout") if "stdout" in table else "",
+            stderr=self.string(table["stderr"], key + ".stderr") if "stderr" in table else "",
+            die=self.string(table["die"], key + ".die") if "die" in table else None,
+            times=self.integer(table["times"], key + ".times") if "times" in table else None,
+        )
+        if data.die is not None and data.die not in DIE_POINTS:
+            self.fail(key + ".die", "%s.die must be one of %s, got %r" % (key, ", ".join(
+                '"%s"' % d for d in DIE_POINTS), data.die))
+        try:
+            FaultSpec(data.command, exit=data.exit, stdout=data.stdout, stderr=data.stderr, die=data.die,
+                      times=data.times)
+        except ValueError as error:
+            self.fail(key, "%s: %s" % (key, error))
+        return data
+
+    def package(self, value: Any, key: str) -> PackageData:
+        table = self.entry_table(value, key, _PACKAGE_KEYS, ("name", "version"))
+        extras: Dict[str, Tuple[str, ...]] = {}
+        if "extras" in table:
+            for extra, reqs in self.table(table["extras"], key + ".extras").items():
+                extras[extra] = tuple(self.strings(reqs, "%s.extras.%s" % (key, _quote_key(extra))))
+        data = PackageData(
+            name=self.string(table["name"], key + ".name"),
+            version=self.string(table["version"], key + ".version"),
+            dependencies=tuple(self.strings(table.get("dependencies", []), key + ".dependencies")),
+            extras=tuple(sorted(extras.items())),
+        )
+        try:
+            from harness.tools.index import check_release
+
+            check_release(data)
+        except ValueError as error:
+            self.fail(key, "%s: %s" % (key, error))
+        return data
+
+    def lock(self, value: Any, key: str) -> LockData:
+        table = self.entry_table(value, key, _LOCK_KEYS, ("path",))
+        finish: Union[None, str, Tuple[str, ...]] = None
+        if "finish" in table:
+            finish = self.command(table["finish"], key + ".finish")
+        pid = self.integer(table.get("pid", 4242), key + ".pid")
+        if pid <= 0:
+            self.fail(key + ".pid", "%s.pid must be a positive integer, got %d" % (key, pid))
+        alive = self.boolean(table.get("alive", True), key + ".alive")
+        if finish is not None and not alive:
+            self.fail(key + ".finish", "%s.finish needs a live holder: a dead one (alive = false) finishes "
+                                       "nothing" % key)
+        return LockData(path=self.string(table["path"], key + ".path"), pid=pid, alive=alive, finish=finish)
+
+    def shell(self, value: Any, key: str) -> ShellData:
+        table = self.entry_table(value, key, _SHELL_KEYS, ())
+        path = self.string(table["path"], key + ".path") if "path" in table else None
+        if path is not None and not os.path.isabs(path):
+            self.fail(key + ".path", "%s.path must be an absolute path like \"/bin/zsh\", got %r" % (key, path))
+        extra = tuple(self.strings(table.get("extra", []), key + ".extra"))
+        for i, item in enumerate(extra):
+            if not os.path.isabs(item):
+                self.fail("%s.extra[%d]" % (key, i), "%s.extra[%d] must be an absolute path, got %r" % (key, i, item))
+        return ShellData(path=path, defaults=self.boolean(table.get("defaults", True), key + ".defaults"),
+                         extra=extra)
+
+    def mains(self, value: Any, key: str) -> Tuple[Dict[str, str], Dict[str, str]]:
+        from harness.mains import BEHAVIOURS, check_behaviour
+
+        form = ('"report" (a built-in main: %s) or a table { behaviour = "report", provided_by = "client" }'
+                % ", ".join(BEHAVIOURS))
+        mains, providers = {}, {}
+        for spec, item in self.table(value, key).items():
+            spec = self.expand(spec)
+            item_key = "%s.%s" % (key, _quote_key(spec))
+            module, sep, func = spec.partition(":")
+            if not sep or not module or not func:
+                self.fail(item_key, "%s: %r is not of the form \"module:func\"" % (item_key, spec))
+            if isinstance(item, dict):
+                self.check_keys(item, ("behaviour", "provided_by"), item_key)
+                if "behaviour" not in item:
+                    self.fail(item_key + ".behaviour", "missing key '%s.behaviour' (%s)" % (item_key, form))
+                behaviour = self.string(item["behaviour"], item_key + ".behaviour")
+                if "provided_by" in item:
+                    providers[spec] = self.string(item["provided_by"], item_key + ".provided_by")
+            else:
+                behaviour = self.string(item, item_key, hint=" (%s)" % form)
+            try:
+                mains[spec] = check_behaviour(behaviour)
+            except ValueError as error:
+                self.fail(item_key, "%s: %s" % (item_key, error))
+        return mains, providers
 
     def layout(self, value: Any) -> str:
         name = self.string(value, "given.layout")
@@ -649,8 +893,30 @@ class _Parser:
                 self.fail(key + ".run", "missing key '%s.run' (the command to run)" % key)
             env = self.string_table(value["env"], key + ".env") if "env" in value else {}
             cwd = self.string(value["cwd"], key + ".cwd") if "cwd" in value else None
-            return RunSpec(command=self.command(value["run"], key + ".run"), env=env, cwd=cwd)
+            spec = RunSpec(command=self.command(value["run"], key + ".run"), env=env, cwd=cwd)
+            if "exit" in value:
+                spec.exit = self.integer(value["exit"], key + ".exit")
+            if "files" in value:
+                spec.files = self.before_files(value["files"], key + ".files")
+            if "remove" in value:
+                spec.remove = self.strings(value["remove"], key + ".remove")
+            return spec
         return RunSpec(command=self.command(value, key))
+
+    def before_files(self, value: Any, key: str) -> Dict[str, "FileSpec"]:
+        if not isinstance(value, dict):
+            self.type_error(key, 'a table of "path" = text', value)
+        files = {}
+        for path, text in value.items():
+            if isinstance(text, dict):
+                self.check_keys(text, _GIVEN_FILE_KEYS, "%s.%s" % (key, path))
+                files[self.expand(path)] = FileSpec(
+                    self.expand(self.string(text.get("text", ""), "%s.%s.text" % (key, path))),
+                    bool(text.get("executable", False)),
+                )
+            else:
+                files[self.expand(path)] = FileSpec(self.expand(self.string(text, "%s.%s" % (key, path))))
+        return files
 
     def command(self, value: Any, key: str) -> Union[str, Tuple[str, ...]]:
         if isinstance(value, list):
@@ -736,7 +1002,50 @@ class _Parser:
             then.files = [
                 self.then_file(name, item, "then.files.%s" % _quote_key(name)) for name, item in files.items()
             ]
+        if "killed" in table:
+            then.killed = self.boolean(table["killed"], "then.killed")
+        if "main" in table:
+            then.main = self.then_main(table["main"], "then.main")
+        if "shell" in table:
+            then.shell = self.then_shell(table["shell"], "then.shell")
         return then
+
+    def env_names(self, table: Dict[str, Any], name: str, key: str) -> Tuple[str, ...]:
+        if name not in table:
+            return ()
+        return tuple(self.strings(table[name], "%s.%s" % (key, name), allow_single=True))
+
+    def then_main(self, value: Any, key: str) -> MainExpectation:
+        table = self.entry_table(value, key, _THEN_MAIN_KEYS, ())
+        if not table:
+            self.fail(key, "[%s] has no expectations (add at least one of: %s)" % (key, ", ".join(_THEN_MAIN_KEYS)))
+        return MainExpectation(
+            called=self.boolean(table["called"], key + ".called") if "called" in table else None,
+            argv=tuple(self.strings(table["argv"], key + ".argv")) if "argv" in table else None,
+            env_has=self.env_names(table, "env_has", key),
+            env_lacks=self.env_names(table, "env_lacks", key),
+            env=self.string_table(table["env"], key + ".env") if "env" in table else None,
+            interpreter=self.string(table["interpreter"], key + ".interpreter") if "interpreter" in table else None,
+            kernel_path=self.string(table["kernel_path"], key + ".kernel_path") if "kernel_path" in table else None,
+            config_subset=(self.expand_any(self.table(table["config_subset"], key + ".config_subset"))
+                           if "config_subset" in table else None),
+            args_subset=(self.expand_any(self.table(table["args_subset"], key + ".args_subset"))
+                         if "args_subset" in table else None),
+            ended=self.string(table["ended"], key + ".ended") if "ended" in table else None,
+        )
+
+    def then_shell(self, value: Any, key: str) -> ShellExpectation:
+        table = self.entry_table(value, key, _THEN_SHELL_KEYS, ())
+        if not table:
+            self.fail(key, "[%s] has no expectations (add at least one of: %s)" % (key, ", ".join(_THEN_SHELL_KEYS)))
+        return ShellExpectation(
+            ran=self.boolean(table["ran"], key + ".ran") if "ran" in table else None,
+            argv=tuple(self.strings(table["argv"], key + ".argv")) if "argv" in table else None,
+            env_has=self.env_names(table, "env_has", key),
+            env_lacks=self.env_names(table, "env_lacks", key),
+            env=self.string_table(table["env"], key + ".env") if "env" in table else None,
+            rc_contains=self.env_names(table, "rc_contains", key),
+        )
 
     def then_file(self, name: str, value: Any, key: str) -> FileExpectation:
         form = (
@@ -818,24 +1127,47 @@ def run_scenario(scenario: Scenario, check: bool = False):
     session = world.activate()
     with session:
         for i, before in enumerate(scenario.given.before):
+            _change_files(session, before)
             outcome = _run(session, before)
-            if outcome.exit_code != 0:
+            if outcome.exit_code != before.exit:
                 raise AssertionError(
-                    "%s: before run given.before[%d] `%s` exited %d, expected 0 (the `when` run did not "
+                    "%s: before run given.before[%d] `%s` exited %d, expected %d (the `when` run did not "
                     "start)\n  title: %s\n%s"
                     % (
                         scenario.file_name,
                         i,
                         before.display(),
                         outcome.exit_code,
+                        before.exit,
                         scenario.title,
                         _output_tails(outcome),
                     )
                 )
+        _change_files(session, scenario.when)
         outcome = _run(session, scenario.when)
     if check:
         check_expectations(scenario, outcome)
     return outcome
+
+
+def _change_files(session, spec: RunSpec) -> None:
+    """Apply a `before` step's file edits (as a person would between two runs)."""
+    import os
+
+    for path in spec.remove:
+        target = session.path(path)
+        if os.path.islink(target) or os.path.isfile(target):
+            os.remove(target)
+        elif os.path.isdir(target):
+            import shutil
+
+            shutil.rmtree(target)
+        else:
+            from harness.errors import HarnessError
+
+            raise HarnessError("before: cannot remove %s: nothing is there" % target)
+    for path, spec_file in spec.files.items():
+        session.write_text(path, spec_file.text, executable=spec_file.executable)
 
 
 def check_expectations(scenario: Scenario, outcome) -> None:
@@ -915,6 +1247,19 @@ def _expectation_checks(then: Then, outcome) -> List[Tuple[str, Callable[[], Non
             add(key, outcome.assert_file, expectation.path, contains=part)
         if expectation.exists and expectation.symlink is None and expectation.text is None and not expectation.contains:
             add(key, outcome.assert_file, expectation.path)
+    if then.killed is not None:
+        add("then.killed", outcome.assert_killed, then.killed)
+    if then.main is not None:
+        main = then.main
+        add("then.main", outcome.assert_main, called=main.called,
+            argv=list(main.argv) if main.argv is not None else None, env_has=main.env_has,
+            env_lacks=main.env_lacks, env=main.env, interpreter=main.interpreter, kernel_path=main.kernel_path,
+            config_subset=main.config_subset, args_subset=main.args_subset, ended=main.ended)
+    if then.shell is not None:
+        shell = then.shell
+        add("then.shell", outcome.assert_shell, argv=list(shell.argv) if shell.argv is not None else None,
+            env_has=shell.env_has, env_lacks=shell.env_lacks, env=shell.env, rc_contains=shell.rc_contains,
+            ran=shell.ran)
     return checks
 
 

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from .errors import HarnessError
 from .fake_environment import FakeClock, PidCounter
 from .fake_tools import DEFAULT_TOOLS
+from .machine import Machine
 from .outcome import Outcome
 from .runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
 from .world import DirEntry, FileEntry, RealDirEntry, SymlinkEntry, World
@@ -63,11 +64,15 @@ def _real_tree_nodes(real_src: str, dst: str, exclude: Sequence[str]) -> List[No
 
 def plan_nodes(world: World, kernel_source: bytes) -> List[Node]:
     """Every node to create, in order, with all real content already read."""
+    from .tools.shells import shell_file_text
+
     nodes: List[Node] = [(world.root, "dir", None, False)]
     nodes += [(d, "dir", None, False) for d in world.path]
     home = world.env.get("HOME")
     if home:
         nodes.append((home, "dir", None, False))
+    for shell_path, name in sorted(world.shells.items()):
+        nodes.append((shell_path, "file", shell_file_text(name).encode("utf-8"), True))
     for path, entry in world.entries.items():
         if isinstance(entry, DirEntry):
             nodes.append((path, "dir", None, False))
@@ -125,6 +130,7 @@ class WorldSession:
         self.kernel = kernel if kernel is not None else default_kernel()
         self.clock = FakeClock()
         self.pids = PidCounter()
+        self.machine: Optional[Machine] = None
         self._patcher = None
 
     @property
@@ -134,9 +140,11 @@ class WorldSession:
     def start(self) -> "WorldSession":
         if self._patcher is not None:
             raise HarnessError("this world session is already active")
-        kernel_source = b""
-        if any(isinstance(e, FileEntry) and e.kernel_source for e in self.world.entries.values()):
-            kernel_source = _read_bytes(default_kernel().__file__)
+        # The real kernel source, read before the fake filesystem starts: kernel copies, and what the fake pip
+        # installs as protoprimer/primer_kernel.py.
+        kernel_source = _read_bytes(default_kernel().__file__)
+        kernel_version = getattr(self.kernel, "__version__", None) or getattr(default_kernel(), "__version__", "0")
+        self.machine = Machine.from_world(self.world, kernel_source.decode("utf-8"), kernel_version)
         nodes = plan_nodes(self.world, kernel_source)
         from pyfakefs.fake_filesystem_unittest import Patcher
 
@@ -193,7 +201,14 @@ class WorldSession:
             max_processes=max_processes,
             tty=tty,
         )
-        runner = Runner(
+        runner = self._runner(kernel)
+        try:
+            return runner.run(request)
+        finally:
+            os.chdir("/")
+
+    def _runner(self, kernel: Any = None) -> Runner:
+        return Runner(
             kernel=kernel if kernel is not None else self.kernel,
             root=self.world.root,
             tools=tuple(self.world.tools) + tuple(DEFAULT_TOOLS),
@@ -201,11 +216,29 @@ class WorldSession:
             clock=self.clock,
             pids=self.pids,
             snapshot_excludes=self.world.snapshot_excludes,
+            machine=self.machine,
+            base_env=self.world.effective_env(),
+            base_cwd=self.world.abs_path(self.world.cwd),
         )
-        try:
-            return runner.run(request)
-        finally:
-            os.chdir("/")
+
+    def open_process(self, interpreter: str = "python3", argv: Optional[Sequence[str]] = None,
+                     env: Optional[Dict[str, str]] = None, cwd: Optional[str] = None, isolated: bool = True,
+                     kernel: Any = None):
+        """A simulated process of `interpreter` (a path in the world; "python3" = /usr/bin/python3) that runs
+        no program: `with session.open_process("venv/bin/python") as p: p.proc.run([...])` drives the fake
+        ports directly. `env` is merged over the world's env. Returns a `harness.runner.OpenProcess`."""
+        from .fake_interpreters import identify_interpreter
+
+        self._require_active()
+        path = self.world.interpreter_path(interpreter)
+        running = identify_interpreter(path)
+        if running is None:
+            raise HarnessError("open_process(): %s is not a simulated interpreter" % path)
+        variables = self.world.effective_env()
+        variables.update(env or {})
+        return self._runner(kernel).open_process(
+            running, list(argv) if argv is not None else [path], variables,
+            self.world.abs_path(cwd) if cwd is not None else self.world.abs_path(self.world.cwd), isolated=isolated)
 
     # --- reading the world ---------------------------------------------------------------------------
 

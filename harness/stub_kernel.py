@@ -31,7 +31,10 @@ def stub_kernel(
             return missing(name)
         return lambda main_func, host=None: fn(main_func, host)
 
+    optional = {name: getattr(primer_kernel, name) for name in ("ClientCodeMissing", "__version__")
+                if hasattr(primer_kernel, name)}
     return SimpleNamespace(
+        **optional,
         Host=primer_kernel.Host,
         RealFileSystem=primer_kernel.RealFileSystem,
         RunResult=primer_kernel.RunResult,

@@ -10,13 +10,28 @@ and materialised in that order; adding at a path that already has an entry repla
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .fake_interpreters import interpreter_file_text, pyvenv_cfg_text
+from .machine import DEFAULT_LOCK_HOLDER_PID, DEFAULT_LOCK_WAIT_LIMIT, FaultSpec, LockSpec
 
 DEFAULT_ROOT = "/repo"
 DEFAULT_PATH_DIRS = ("/usr/local/bin", "/usr/bin", "/bin")
 DEFAULT_INTERPRETER_DIR = "/usr/bin"
+# The shells every world has unless `without_default_shells()`: path -> name.
+DEFAULT_SHELLS = (("/bin/bash", "bash"), ("/bin/zsh", "zsh"), ("/bin/sh", "sh"))
+DEFAULT_PIP_VERSION = "24.0"
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """A release in the world's package index: `dependencies` are requirement strings (PEP 508);
+    `extras` maps an extra's name to its requirement strings."""
+
+    name: str
+    version: str
+    dependencies: Tuple[str, ...] = ()
+    extras: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
 
 
 @dataclass
@@ -77,6 +92,10 @@ class World:
     `":".join(path)` unless `env["PATH"]` was changed (e.g. by `set_env(PATH=...)`), which then wins.
     `mains` maps "module:func" to python callables `fn(host)` that `call_main` runs; `tools` are extra
     fake tool handlers (see `harness.fake_tools`) tried before the default ones.
+
+    Beyond files (see docs/harness.md): `packages` is the package index pip and uv install from (plus a
+    default index with `protoprimer` and `uv` unless `default_index` is False); `faults` are fault points;
+    `locks` are lock files held by simulated other processes; `shells` are the fake shells (path -> name).
     """
 
     def __init__(self, root: str = DEFAULT_ROOT):
@@ -91,6 +110,14 @@ class World:
         self.mains: Dict[str, Callable[[Any], Any]] = {}
         self.tools: List[Any] = []
         self.snapshot_excludes: List[str] = []
+        self.packages: List[PackageSpec] = []
+        self.default_index = True
+        self.pip_version = DEFAULT_PIP_VERSION
+        self.faults: List[FaultSpec] = []
+        self.locks: Dict[str, LockSpec] = {}
+        self.lock_wait_limit = DEFAULT_LOCK_WAIT_LIMIT
+        self.shells: Dict[str, str] = dict(DEFAULT_SHELLS)
+        self.tick_calls = 1
 
     # --- paths ---------------------------------------------------------------------------------------
 
@@ -148,11 +175,12 @@ class World:
         return self._put(dst, RealDirEntry(os.path.abspath(real_src), tuple(exclude)))
 
     def add_interpreter(self, path: str, version: str, venv: bool = False, base: Optional[str] = None,
-                        broken: bool = False) -> "World":
+                        broken: bool = False, pip: bool = True) -> "World":
         """An executable simulated Python at `path` ("python3" alone means /usr/bin/python3).
 
         A venv interpreter also gets `<venv dir>/pyvenv.cfg` (home = dir of `base`, default
-        /usr/bin/python3); it reports the venv dir as prefix and the base's prefix as base_prefix.
+        /usr/bin/python3); it reports the venv dir as prefix and the base's prefix as base_prefix. Its
+        site-packages holds pip (as `python -m venv` leaves it) unless `pip=False`.
         """
         absolute = self.interpreter_path(path)
         base_path = self.interpreter_path(base) if base else None
@@ -164,6 +192,13 @@ class World:
         if venv:
             self._put(os.path.join(interpreter.venv_dir, "pyvenv.cfg"),
                       FileEntry(text=pyvenv_cfg_text(os.path.dirname(base_path), version)))
+            if pip:
+                from .tools.dists import dist_files
+
+                major, minor = version.split(".")[:2]
+                site = os.path.join(interpreter.venv_dir, "lib", "python%s.%s" % (major, minor), "site-packages")
+                for rel, text in dist_files("pip", self.pip_version, installer="pip").items():
+                    self._put(os.path.join(site, rel), FileEntry(text=text))
         return self
 
     def add_kernel_copy(self, path: str = "proto_kernel.py") -> "World":
@@ -178,11 +213,15 @@ class World:
         site = os.path.join(interpreter.venv_dir, "lib", "python%s.%s" % (major, minor), "site-packages")
         return self._put(os.path.join(site, "protoprimer", "primer_kernel.py"), FileEntry(kernel_source=True))
 
-    def add_entry_script(self, path: str, entry_func: str, main_func: str, kernel_rel_path: str) -> "World":
-        """An executable entry script rendered by the kernel's `render_entry_script`."""
+    def add_entry_script(self, path: str, entry_func: str, main_func: Optional[str], kernel_rel_path: str) -> "World":
+        """An executable entry script rendered by the kernel's `render_entry_script` (`main_func` None: an
+        entry call without a main, when the kernel supports it)."""
         from protoprimer import primer_kernel
 
-        text = primer_kernel.render_entry_script(entry_func, kernel_rel_path, main_func)
+        if main_func is None:
+            text = primer_kernel.render_entry_script(entry_func, kernel_rel_path)
+        else:
+            text = primer_kernel.render_entry_script(entry_func, kernel_rel_path, main_func)
         return self.add_file(path, text, executable=True)
 
     def apply_layout(self, name: str) -> "World":
@@ -197,15 +236,76 @@ class World:
         self.env.update(variables)
         return self
 
-    def add_main(self, spec: str, fn: Callable[[Any], Any]) -> "World":
-        """Client code for `call_main`: `spec` is "module:func", `fn(host)` its body."""
-        self.mains[spec] = fn
+    def add_main(self, spec: str, fn: Union[str, Callable[[Any], Any]], provided_by: Optional[str] = None) -> "World":
+        """Client code for `call_main`: `spec` is "module:func", `fn(host)` its body, or the name of a
+        built-in main ("report", "extend", "exit N", "return N", "fail", "missing": see harness.mains).
+        With `provided_by` (a distribution name), the main can be imported only in a process whose
+        site-packages has that distribution installed (else call_main raises the kernel's ClientCodeMissing,
+        as the real port does when the import fails)."""
+        from .mains import ClientMain, builtin_main
+
+        if isinstance(fn, str):
+            fn = builtin_main(fn)
+        self.mains[spec] = ClientMain(fn, provided_by) if provided_by else fn
         return self
 
     def add_tool(self, tool: Any) -> "World":
         """An extra fake tool handler, tried before the default ones."""
         self.tools.append(tool)
         return self
+
+    def add_package(self, name: str, version: str, dependencies: Iterable[str] = (),
+                    extras: Optional[Mapping[str, Iterable[str]]] = None) -> "World":
+        """A release in the package index that the fake pip and uv install from. `dependencies` are
+        requirement strings ("b>=2", "c; python_version < '3.9'"); `extras` maps extra names to more."""
+        from .tools.index import check_release
+
+        spec = PackageSpec(
+            name, version, tuple(dependencies),
+            tuple((extra, tuple(reqs)) for extra, reqs in sorted((extras or {}).items())),
+        )
+        check_release(spec)
+        self.packages.append(spec)
+        return self
+
+    def add_fault(self, command: str, exit: Optional[int] = None, stderr: str = "", stdout: str = "",
+                  die: Optional[str] = None, times: Optional[int] = None) -> "World":
+        """A fault point: a `run` (or `replace`) whose shlex-joined command line contains `command` (a glob
+        over the whole line when it has * or ?) fails with `exit` and the given output, or kills the process
+        (`die` = "before" | "during" | "after" its effects). `times`: only the first N matches."""
+        self.faults.append(FaultSpec(command, exit=exit, stdout=stdout, stderr=stderr, die=die, times=times))
+        return self
+
+    def hold_lock(self, path: str, pid: int = DEFAULT_LOCK_HOLDER_PID, alive: bool = True,
+                  finish: Union[None, str, Sequence[str]] = None) -> "World":
+        """The lock file `path` is held by a simulated other process `pid` (written in the file). A live
+        holder refuses `try_lock`; with `finish` (a command) it completes that command as a nested run at
+        the first `env.sleep` of a waiting process and releases the lock; without it, never. A dead holder
+        (alive=False) left its pid in the file: the lock is free."""
+        absolute = self.abs_path(path)
+        if finish is not None and not isinstance(finish, str):
+            finish = tuple(finish)
+        self.locks[absolute] = LockSpec(absolute, pid=pid, alive=alive, finish=finish)
+        return self._put(absolute, FileEntry(text="%d\n" % pid))
+
+    def add_shell(self, path: str, name: Optional[str] = None) -> "World":
+        """A fake shell at `path` (absolute); `name` (bash, zsh, sh, ...) defaults to the file's name."""
+        absolute = self.interpreter_path(path) if "/" in path else os.path.join("/bin", path)
+        self.shells[absolute] = name or os.path.basename(absolute)
+        return self
+
+    def without_default_shells(self) -> "World":
+        """No /bin/bash, /bin/zsh, /bin/sh (shells added with `add_shell` stay)."""
+        for path, _ in DEFAULT_SHELLS:
+            self.shells.pop(path, None)
+        return self
+
+    def set_shell(self, path: str) -> "World":
+        """$SHELL = `path`, adding a fake shell there if the world has none."""
+        absolute = self.interpreter_path(path) if "/" in path else os.path.join("/bin", path)
+        if absolute not in self.shells:
+            self.add_shell(absolute)
+        return self.set_env(SHELL=absolute)
 
     # --- activation ----------------------------------------------------------------------------------
 

@@ -917,14 +917,16 @@ class EnvSelection(object):
 
 
 class PythonCandidate(object):
-    """An interpreter found for the required version, or the record of why none was."""
+    """An interpreter found for the required version (`path` is its sys.executable; `found` the PATH hit
+    that led to it, such as a pyenv shim), or the record of why none was."""
 
-    __slots__ = ("path", "version", "tried")
+    __slots__ = ("path", "version", "tried", "found")
 
-    def __init__(self, path, version, tried):
+    def __init__(self, path, version, tried, found=None):
         self.path = path
         self.version = version
         self.tried = tried
+        self.found = found
 
 
 def _json_type_name(value):
@@ -1470,7 +1472,8 @@ def _compute_selector_path(ctx, p):
 
 
 def probe_python(host, path):
-    """Ask the interpreter at `path` for (version tuple, sys.executable); a reason string when it fails."""
+    """Ask the interpreter at `path` for (version tuple, sys.executable, its venv dir or None); a reason
+    string when it does not answer."""
     result = host.proc.run([path, "-I", "-c", PYTHON_PROBE_CODE])
     lines = result.stdout.splitlines()
     if result.returncode != 0 or len(lines) < 2:
@@ -1479,17 +1482,20 @@ def probe_python(host, path):
     version = parse_python_version(lines[0])
     if version is None or len(version) != 3:
         return "answered the version probe with %r" % lines[0]
-    return version, lines[1]
+    in_venv = len(lines) >= 4 and lines[2] != lines[3]
+    return version, lines[1], lines[2] if in_venv else None
 
 
 def version_matches(version, required):
     return tuple(version[: len(required)]) == tuple(required)
 
 
-def find_python(host, required):
-    """Search PATH for pythonX.Y.Z, pythonX.Y, pythonX, python; return the first whose version matches."""
+def find_python(host, required, known=None):
+    """Search PATH (without an active foreign venv) for pythonX.Y.Z, pythonX.Y, pythonX, python; return the
+    first base interpreter whose version matches. `known` maps a PATH hit to (file signature, version,
+    executable) from an earlier probe: an unchanged file is not probed again."""
     env = host.env
-    path_var = env.get("PATH", "")
+    path_var = clean_env(env.variables()).get("PATH", "")
     names = []
     for size in (3, 2, 1):
         if len(required) >= size:
@@ -1506,10 +1512,11 @@ def find_python(host, required):
         if real in seen:
             continue
         seen.append(real)
-        if host.fs.same_file(found, env.executable):
-            facts = (env.version, env.executable)
+        remembered = (known or {}).get(found)
+        if remembered is not None and remembered[0] == host.fs.stat_signature(found):
+            facts = remembered[1:]
         else:
-            facts = probe_python(host, found)
+            facts = _probe_facts(host, found)
         if not isinstance(facts, tuple):
             tried.append("%s: %s" % (found, facts))
             continue
@@ -1517,7 +1524,7 @@ def find_python(host, required):
         if not version_matches(version, required):
             tried.append("%s: Python %s" % (found, ".".join(str(part) for part in version)))
             continue
-        return PythonCandidate(executable, version, tried)
+        return PythonCandidate(executable, version, tried, found)
     return PythonCandidate(None, None, tried)
 
 
@@ -1709,11 +1716,16 @@ def _compute_python_candidate(ctx, p):
             else:
                 return PythonCandidate(facts[1], facts[0], tried)
             ctx.warn_once("selector-rejected", "the python selector %s chose %s" % (selector, tried[-1]))
-    found = find_python(ctx.host, requirement.version)
+    stamp = read_stamp(ctx.host.fs, p["state_venv_paths_inited"].stamp) or {}
+    known = {}
+    version = parse_python_version(stamp.get("python_version", ""))
+    if stamp.get("python_found") and version is not None:
+        known[stamp["python_found"]] = (stamp.get("python_found_sig"), version, stamp.get("python"))
+    found = find_python(ctx.host, requirement.version, known)
     for line in found.tried:
         if ": does not run" in line or ": answered" in line:
             ctx.warn_once("broken:" + line, "skipping %s" % line)
-    return PythonCandidate(found.path, found.version, tried + found.tried)
+    return PythonCandidate(found.path, found.version, tried + found.tried, found.found)
 
 
 def _run_python_selector(ctx, path, requirement):
@@ -1734,9 +1746,15 @@ def _run_python_selector(ctx, path, requirement):
 
 
 def _probe_facts(host, path):
-    if host.fs.same_file(path, host.env.executable) and host.env.prefix == host.env.base_prefix:
-        return host.env.version, host.env.executable
-    return probe_python(host, path)
+    """probe_python for a base interpreter candidate, without a process when it is the one running; a
+    venv's python is rejected (a venv is made from a base interpreter)."""
+    env = host.env
+    if host.fs.same_file(path, env.executable) and env.prefix == env.base_prefix:
+        return env.version, env.executable
+    facts = probe_python(host, path)
+    if isinstance(facts, tuple) and facts[2] is not None:
+        return "is the python of the venv %s, not a base interpreter" % facts[2]
+    return facts if not isinstance(facts, tuple) else facts[:2]
 
 
 def _compute_selected_python_prime(ctx, p):
@@ -1874,7 +1892,7 @@ def check_venv(fs, paths, inputs, requirement):
         return VenvCheck("rebuild", "%s has Python %s but %s is required" % (paths.dir, stamp.get("python_version"), requirement.text))
     if stamp.get("python") != inputs["python"]:
         return VenvCheck("rebuild", "%s was made from %s and this run selects %s" % (paths.dir, stamp.get("python"), inputs["python"]))
-    changed = sorted(key for key in inputs if key not in _REBUILD_KEYS + ("built_by",) and stamp.get(key) != inputs[key])
+    changed = sorted(key for key in inputs if key not in _REBUILD_KEYS and stamp.get(key) != inputs[key])
     if changed:
         return VenvCheck("stale", "changed since the last install: %s" % ", ".join(_INPUT_TITLES.get(k.split(".")[0], k) for k in changed))
     return VenvCheck("good", "up to date")
@@ -2100,12 +2118,16 @@ def _compute_venv_prepared(ctx, p):
     if check.status == "good" and not reset:
         ctx.log.info("venv %s is up to date: nothing to install" % paths.dir)
         return False
-    inputs = p["state_install_inputs_inited"]
+    inputs = dict(p["state_install_inputs_inited"])
     requirement = p["state_python_requirement_inited"]
 
     def work(waited):
         fs = ctx.host.fs
-        current = check_venv(fs, paths, inputs, requirement) if waited else check
+        current = check
+        if waited:  # the other run may have built, installed and re-pinned: judge the venv afresh
+            constraints = p["state_version_constraints_file_abs_path_inited"]
+            inputs["constraints"] = _digest(_read_or_empty(fs, constraints))
+            current = check_venv(fs, paths, inputs, requirement)
         if reset:
             _reset(ctx, p, paths)
             current = VenvCheck("missing", "reset")
@@ -2127,6 +2149,10 @@ def _compute_venv_prepared(ctx, p):
         final_inputs = dict(inputs)
         final_inputs["constraints"] = _digest(_read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"]))
         final_inputs["built_by"] = p["state_input_start_id_var_loaded"]
+        candidate = p["state_python_candidate_found"]
+        if candidate.found is not None:
+            final_inputs["python_found"] = candidate.found
+            final_inputs["python_found_sig"] = fs.stat_signature(candidate.found)
         write_stamp(fs, paths.stamp, final_inputs)
         return True
 
@@ -2157,8 +2183,9 @@ def _reset(ctx, p, paths):
 
 def _verify_new_venv(ctx, paths, requirement):
     facts = probe_python(ctx.host, paths.python)
-    if not isinstance(facts, tuple) or not version_matches(facts[0], requirement.version):
-        got = facts if not isinstance(facts, tuple) else "is Python %s" % _version_text(facts[0])
+    if not isinstance(facts, tuple) or facts[2] is None or not version_matches(facts[0], requirement.version):
+        got = facts if not isinstance(facts, tuple) else "is Python %s%s" % (
+            _version_text(facts[0]), "" if facts[2] else " outside any venv")
         raise PrimerError(
             "the new venv's python %s %s, but Python %s is required" % (paths.python, got, requirement.text),
             ExitCode.tool_failed,
@@ -2636,7 +2663,8 @@ def builtin_states():
         (
             "state_python_candidate_found",
             one_impl(
-                ("state_python_requirement_inited", "state_python_selector_file_abs_path_inited"), _compute_python_candidate
+                ("state_python_requirement_inited", "state_python_selector_file_abs_path_inited", "state_venv_paths_inited"),
+                _compute_python_candidate,
             ),
         ),
         (
@@ -2724,6 +2752,7 @@ def _chain_states():
                     "state_project_descriptors_inited",
                     "state_install_specs_inited",
                     "state_ref_root_dir_abs_path_inited",
+                    "state_python_candidate_found",
                 ),
                 _compute_venv_prepared,
             ),

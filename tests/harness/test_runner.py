@@ -271,7 +271,7 @@ def test_an_unknown_command_stops_the_run_listing_the_command_and_every_known_to
     # given
     def main(host):
         try:
-            host.proc.run(["/usr/bin/python3", "-m", "venv", "/repo/venv"])
+            host.proc.run(["/usr/bin/python3", "-m", "http.server", "8000"])
         except Exception:  # the kernel's catch-all must not swallow it
             raise SystemExit(70)
 
@@ -281,9 +281,10 @@ def test_an_unknown_command_stops_the_run_listing_the_command_and_every_known_to
             session.run("./k.py")
     # then
     message = str(raised.value)
-    assert "/usr/bin/python3 -m venv /repo/venv" in message
+    assert "/usr/bin/python3 -m http.server 8000" in message
     assert "-c PYTHON_PROBE_CODE" in message
     assert "<broken python>" in message
+    assert "-m venv" in message and "-m pip install" in message and "UV venv" in message
 
 
 def test_call_main_runs_the_world_main_with_the_current_host_and_records_what_it_saw():
@@ -319,7 +320,7 @@ def test_call_main_of_an_undefined_main_stops_the_run_listing_the_known_mains():
     assert "client.main:main" in str(raised.value)
 
 
-def test_processes_get_increasing_pids_and_a_fake_clock_one_second_per_reading():
+def test_a_replacement_keeps_the_pid_like_execve_and_the_fake_clock_moves_one_second_per_reading():
     # given
     readings = []
 
@@ -332,7 +333,7 @@ def test_processes_get_increasing_pids_and_a_fake_clock_one_second_per_reading()
     with kernel_file_world().activate(kernel=stub_kernel(main=main)) as session:
         session.run("./k.py", tty=True)
     # then
-    assert readings == [(1000, start, start + 1, True), (1001, start + 2, start + 3, True)]
+    assert readings == [(1000, start, start + 1, True), (1000, start + 2, start + 3, True)]
 
 
 def test_which_finds_executables_on_the_given_path_only():

@@ -13,6 +13,8 @@ PURE_ATTRIBUTES = {
     "os.path.splitext", "os.path.relpath", "os.path.split", "os.sep", "os.path.sep", "os.path",
     "time.strftime", "time.gmtime",
 }
+# String constants of effect modules: they and their (string) methods are pure.
+PURE_CONSTANTS = ("os.pathsep", "os.sep", "os.linesep", "os.curdir", "os.pardir")
 EFFECT_BUILTINS = {"open", "__import__", "exec", "eval", "compile", "input", "print", "exit", "quit"}
 ALLOWED_REGIONS = ("adapters", "version gate")
 
@@ -61,7 +63,8 @@ def effect_violations(source):
             if isinstance(node._parent, ast.Attribute):
                 continue  # judged at the outermost attribute of the chain
             dotted = _dotted(node)
-            if dotted and dotted.split(".")[0] in EFFECT_MODULES and dotted not in PURE_ATTRIBUTES:
+            constant = any(dotted == c or dotted.startswith(c + ".") for c in PURE_CONSTANTS) if dotted else False
+            if dotted and dotted.split(".")[0] in EFFECT_MODULES and dotted not in PURE_ATTRIBUTES and not constant:
                 found.append("line %d: %s" % (line, dotted))
         elif isinstance(node, ast.Name):
             if node.id in EFFECT_MODULES and not isinstance(node._parent, ast.Attribute):

@@ -97,7 +97,7 @@ def test_kernel_module_state_is_unchanged_by_runs():
         }
 
     before = snapshot()
-    world = World().apply_layout("max").add_interpreter("python3", "3.11.7")
+    world = World().apply_layout("max").add_interpreter("python3", "3.11.7").add_main("client.main:main", "report")
     with world.activate() as session:
         for command in ("./prime eval", "./prime eval --json --env dst/special_env", "./prime", "./prime bad"):
             session.run(command)

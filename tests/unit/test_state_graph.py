@@ -11,6 +11,7 @@ class SilentEnv:
 
     argv = ["prog"]
     pid = 1
+    kernel_path = "/repo/proto_kernel.py"
 
     def get(self, name, default=None):
         return default
