@@ -1050,11 +1050,6 @@ def _override(p, field):
     return None, None
 
 
-COMMON_PARENTS = (
-    "state_ref_root_dir_abs_path_inited",
-    "state_client_conf_file_data_loaded",
-    "state_env_conf_file_data_loaded",
-)
 
 
 # --- phase 1: what the process was started with (no exec mode yet)
@@ -2535,305 +2530,130 @@ def _sub_command_factory(coords):
     return StateImpl((), lambda ctx, p: None)
 
 
-def builtin_states():
-    """The maximum graph: every state name this kernel knows, mapped to its factory (a fresh list)."""
-    return [
-        # phase 1: inputs of the process, the CLI, logging, the exec mode
-        ("state_input_py_exec_var_loaded", one_impl((), _compute_py_exec)),
-        ("state_input_start_id_var_loaded", one_impl((), _compute_start_id)),
-        ("state_input_proto_code_file_abs_path_var_loaded", one_impl((), _compute_proto_code_var)),
-        ("state_args_parsed", impl_by_entry(dict((entry, StateImpl((), _compute_args)) for entry in _APP))),
-        ("state_input_stderr_log_level_var_loaded", one_impl((), _compute_log_level_var)),
-        (
-            "state_stderr_log_level_finalized",
-            _app_or(
-                StateImpl(("state_input_stderr_log_level_var_loaded", "state_args_parsed"), _log_level_with_args),
-                StateImpl(("state_input_stderr_log_level_var_loaded",), _log_level_from_var),
-            ),
-        ),
-        ("state_stderr_log_configured", one_impl(("state_stderr_log_level_finalized",), _compute_log_configured)),
-        ("state_input_sub_command_arg_loaded", _sub_command_factory),
-        (
-            "state_exec_mode_inited",
-            one_impl(
-                ("state_input_py_exec_var_loaded", "state_input_sub_command_arg_loaded", "state_stderr_log_configured"),
-                _compute_exec_mode,
-            ),
-        ),
-        (
-            "state_final_target_inited",
-            _app_or(
-                StateImpl(("state_exec_mode_inited", "state_args_parsed"), _compute_final_target),
-                StateImpl(("state_exec_mode_inited",), _compute_final_target),
-            ),
-        ),
-        # phase 2: configuration leaps (input -> primer -> global -> local -> derived)
-        (
-            "state_proto_code_file_abs_path_inited",
-            one_impl(("state_input_proto_code_file_abs_path_var_loaded",), _compute_proto_code_path),
-        ),
-        (
-            "state_primer_conf_file_abs_path_inited",
-            one_impl(("state_proto_code_file_abs_path_inited",), _compute_primer_conf_path),
-        ),
-        ("state_primer_conf_file_data_loaded", one_impl(("state_primer_conf_file_abs_path_inited",), _compute_primer_conf)),
-        (
-            "state_ref_root_dir_abs_path_inited",
-            one_impl(("state_proto_code_file_abs_path_inited", "state_primer_conf_file_data_loaded"), _compute_ref_root),
-        ),
-        (
-            "state_global_conf_dir_abs_path_inited",
-            one_impl(("state_primer_conf_file_data_loaded", "state_ref_root_dir_abs_path_inited"), _compute_global_conf_dir),
-        ),
-        (
-            "state_global_conf_file_abs_path_inited",
-            one_impl(
-                ("state_primer_conf_file_abs_path_inited", "state_global_conf_dir_abs_path_inited"),
-                _compute_global_conf_path,
-            ),
-        ),
-        (
-            "state_client_conf_file_data_loaded",
-            one_impl(("state_global_conf_file_abs_path_inited", "state_primer_conf_file_data_loaded"), _compute_client_conf),
-        ),
-        (
-            "state_env_selection_inited",
-            _app_or(
-                StateImpl(
-                    ("state_args_parsed", "state_ref_root_dir_abs_path_inited", "state_client_conf_file_data_loaded"),
-                    _compute_env_selection_from_args,
-                ),
-                StateImpl(
-                    ("state_ref_root_dir_abs_path_inited", "state_client_conf_file_data_loaded"), _compute_env_selection
-                ),
-            ),
-        ),
-        ("state_selected_env_dir_rel_path_inited", one_impl(("state_env_selection_inited",), _compute_selected_env_rel)),
-        (
-            "state_local_conf_symlink_abs_path_inited",
-            one_impl(("state_env_selection_inited", "state_ref_root_dir_abs_path_inited"), _compute_symlink_path),
-        ),
-        (
-            "state_local_conf_symlink_ensured",
-            impl_by_mode({ExecMode.mode_prime: StateImpl(("state_env_selection_inited",), _compute_symlink_ensured)}),
-        ),
-        (
-            "state_local_conf_file_abs_path_inited",
-            impl_by_mode(
-                {
-                    ExecMode.mode_prime: StateImpl(
-                        (
-                            "state_env_selection_inited",
-                            "state_primer_conf_file_abs_path_inited",
-                            "state_ref_root_dir_abs_path_inited",
-                            "state_local_conf_symlink_ensured",
-                        ),
-                        _compute_local_conf_path_prime,
-                    ),
-                    None: StateImpl(
-                        (
-                            "state_env_selection_inited",
-                            "state_primer_conf_file_abs_path_inited",
-                            "state_ref_root_dir_abs_path_inited",
-                        ),
-                        _compute_local_conf_path,
-                    ),
-                }
-            ),
-        ),
-        (
-            "state_env_conf_file_data_loaded",
-            one_impl(("state_local_conf_file_abs_path_inited", "state_env_selection_inited"), _compute_env_conf),
-        ),
-        (
-            "state_conf_files_checked",
-            one_impl(
-                (
-                    "state_primer_conf_file_data_loaded",
-                    "state_client_conf_file_data_loaded",
-                    "state_env_conf_file_data_loaded",
-                ),
-                _compute_conf_files_checked,
-            ),
-        ),
-        # derived fields
-        ("state_python_requirement_inited", one_impl(COMMON_PARENTS, _compute_python_requirement)),
-        ("state_required_python_version_inited", one_impl(("state_python_requirement_inited",), _compute_required_python_version)),
-        ("state_python_selector_file_abs_path_inited", one_impl(COMMON_PARENTS, _compute_selector_path)),
-        (
-            "state_python_candidate_found",
-            one_impl(
-                ("state_python_requirement_inited", "state_python_selector_file_abs_path_inited", "state_venv_paths_inited"),
-                _compute_python_candidate,
-            ),
-        ),
-        (
-            "state_selected_python_file_abs_path_inited",
-            impl_by_mode(
-                {
-                    ExecMode.mode_prime: StateImpl(
-                        (
-                            "state_python_candidate_found",
-                            "state_python_requirement_inited",
-                            "state_global_conf_file_abs_path_inited",
-                        ),
-                        _compute_selected_python_prime,
-                    ),
-                    None: StateImpl(
-                        ("state_python_candidate_found", "state_python_requirement_inited"), _compute_selected_python_read
-                    ),
-                }
-            ),
-        ),
-        ("state_local_venv_dir_abs_path_inited", one_impl(COMMON_PARENTS, _dir_state("local_venv_dir_rel_path"))),
-        ("state_local_log_dir_abs_path_inited", one_impl(COMMON_PARENTS, _dir_state("local_log_dir_rel_path"))),
-        ("state_local_tmp_dir_abs_path_inited", one_impl(COMMON_PARENTS, _dir_state("local_tmp_dir_rel_path"))),
-        ("state_local_cache_dir_abs_path_inited", one_impl(COMMON_PARENTS, _dir_state("local_cache_dir_rel_path"))),
-        (
-            "state_venv_driver_inited",
-            one_impl(COMMON_PARENTS + ("state_python_candidate_found",), _compute_venv_driver),
-        ),
-        ("state_version_constraints_file_basename_inited", one_impl(COMMON_PARENTS, _compute_constraints_basename)),
-        ("state_project_descriptors_inited", one_impl(COMMON_PARENTS, _compute_project_descriptors)),
-        ("state_install_specs_inited", one_impl(COMMON_PARENTS, _compute_install_specs)),
-        ("state_derived_conf_data_loaded", one_impl(_DERIVED_PARENTS, _compute_derived)),
-        # final targets, one per exec mode
-        ("state_effective_config_printed", _effective_config_factory),
-    ] + _chain_states()
+def _names(text):
+    """'ref_root_dir_abs_path_inited args_parsed' -> ('state_ref_root_dir_abs_path_inited', 'state_args_parsed')"""
+    return tuple("state_" + name for name in text.split())
+
+
+def _impl(parents, compute):
+    return StateImpl(_names(parents), compute)
+
+
+def _one(parents, compute):
+    return one_impl(_names(parents), compute)
+
+
+def _in_mode(mode, parents, compute):
+    return impl_by_mode({mode: _impl(parents, compute)})
 
 
 def _prime(parents, compute):
-    return impl_by_mode({ExecMode.mode_prime: StateImpl(parents, compute)})
+    return _in_mode(ExecMode.mode_prime, parents, compute)
 
 
-def _chain_states():
-    """The states of the process chain: the venv, installs, restarts, the handover, and each mode's end."""
-    return [
-        ("state_venv_paths_inited", one_impl(("state_local_venv_dir_abs_path_inited", "state_local_tmp_dir_abs_path_inited"), _compute_venv_paths)),
-        (
-            "state_version_constraints_file_abs_path_inited",
-            one_impl(
-                ("state_env_selection_inited", "state_ref_root_dir_abs_path_inited", "state_version_constraints_file_basename_inited"),
-                _compute_constraints_path,
-            ),
-        ),
-        (
-            "state_install_inputs_inited",
-            one_impl(
-                (
-                    "state_ref_root_dir_abs_path_inited",
-                    "state_project_descriptors_inited",
-                    "state_install_specs_inited",
-                    "state_venv_driver_inited",
-                    "state_selected_python_file_abs_path_inited",
-                    "state_python_candidate_found",
-                    "state_version_constraints_file_abs_path_inited",
-                ),
-                _compute_install_inputs,
-            ),
-        ),
-        (
-            "state_venv_checked",
-            one_impl(("state_venv_paths_inited", "state_install_inputs_inited", "state_python_requirement_inited"), _compute_venv_checked),
-        ),
-        (
-            "state_venv_prepared",
-            _prime(
-                (
-                    "state_venv_paths_inited",
-                    "state_venv_checked",
-                    "state_input_sub_command_arg_loaded",
-                    "state_install_inputs_inited",
-                    "state_python_requirement_inited",
-                    "state_local_cache_dir_abs_path_inited",
-                    "state_local_tmp_dir_abs_path_inited",
-                    "state_input_start_id_var_loaded",
-                    "state_version_constraints_file_abs_path_inited",
-                    "state_project_descriptors_inited",
-                    "state_install_specs_inited",
-                    "state_ref_root_dir_abs_path_inited",
-                    "state_python_candidate_found",
-                ),
-                _compute_venv_prepared,
-            ),
-        ),
-        (
-            "state_file_log_configured",
-            _prime(("state_local_log_dir_abs_path_inited", "state_input_start_id_var_loaded"), _compute_file_log_configured),
-        ),
-        (
-            "state_stride_deps_updated_reached",
-            _prime(
-                (
-                    "state_input_py_exec_var_loaded",
-                    "state_venv_paths_inited",
-                    "state_file_log_configured",
-                    "state_venv_prepared",
-                    "state_proto_code_file_abs_path_inited",
-                ),
-                _compute_deps_updated,
-            ),
-        ),
-        (
-            "state_proto_code_updated",
-            _prime(
-                (
-                    "state_stride_deps_updated_reached",
-                    "state_proto_code_file_abs_path_inited",
-                    "state_venv_paths_inited",
-                    "state_input_start_id_var_loaded",
-                ),
-                _compute_proto_code_updated,
-            ),
-        ),
-        ("state_boot_completed", _prime(("state_proto_code_updated", "state_proto_code_file_abs_path_inited"), _compute_boot_completed)),
-        (
-            "state_command_executed",
-            _prime(
-                (
-                    "state_boot_completed",
-                    "state_args_parsed",
-                    "state_proto_code_file_abs_path_inited",
-                    "state_venv_paths_inited",
-                    "state_local_cache_dir_abs_path_inited",
-                ),
-                _compute_command_executed,
-            ),
-        ),
-        (
-            "state_venv_ready_for_start",
-            impl_by_mode({ExecMode.mode_start: StateImpl(("state_venv_paths_inited",), _compute_venv_ready_for_start)}),
-        ),
-        (
-            "state_stride_py_venv_for_start_reached",
-            impl_by_mode(
-                {
-                    ExecMode.mode_start: StateImpl(
-                        ("state_venv_ready_for_start", "state_proto_code_file_abs_path_inited"), _compute_stride_py_venv_for_start
-                    )
-                }
-            ),
-        ),
-        (
-            "state_app_started",
-            _start_factory,
-        ),
-        (
-            "state_tool_executed",
-            impl_by_mode(
-                {ExecMode.mode_tool: StateImpl(("state_args_parsed", "state_proto_code_file_abs_path_inited"), _compute_tool_executed)}
-            ),
-        ),
+# the parents of every field with the local-over-global rule (`_override`)
+_CONF = "ref_root_dir_abs_path_inited client_conf_file_data_loaded env_conf_file_data_loaded"
+
+
+def builtin_states():
+    """The maximum graph: every state name this kernel knows, mapped to its factory (a fresh list). In the
+    table below names drop their `state_` prefix; parents are listed in one string."""
+    table = [
+        # phase 1: what the process was started with, the CLI, logging, the exec mode
+        ("input_py_exec_var_loaded", _one("", _compute_py_exec)),
+        ("input_start_id_var_loaded", _one("", _compute_start_id)),
+        ("input_proto_code_file_abs_path_var_loaded", _one("", _compute_proto_code_var)),
+        ("args_parsed", impl_by_entry(dict((entry, _impl("", _compute_args)) for entry in _APP))),
+        ("input_stderr_log_level_var_loaded", _one("", _compute_log_level_var)),
+        ("stderr_log_level_finalized", _app_or(_impl("input_stderr_log_level_var_loaded args_parsed", _log_level_with_args),
+                                               _impl("input_stderr_log_level_var_loaded", _log_level_from_var))),
+        ("stderr_log_configured", _one("stderr_log_level_finalized", _compute_log_configured)),
+        ("input_sub_command_arg_loaded", _sub_command_factory),
+        ("exec_mode_inited", _one("input_py_exec_var_loaded input_sub_command_arg_loaded stderr_log_configured", _compute_exec_mode)),
+        ("final_target_inited", _app_or(_impl("exec_mode_inited args_parsed", _compute_final_target),
+                                        _impl("exec_mode_inited", _compute_final_target))),
+        # phase 2: configuration leaps (input -> primer -> global -> local -> derived)
+        ("proto_code_file_abs_path_inited", _one("input_proto_code_file_abs_path_var_loaded", _compute_proto_code_path)),
+        ("primer_conf_file_abs_path_inited", _one("proto_code_file_abs_path_inited", _compute_primer_conf_path)),
+        ("primer_conf_file_data_loaded", _one("primer_conf_file_abs_path_inited", _compute_primer_conf)),
+        ("ref_root_dir_abs_path_inited", _one("proto_code_file_abs_path_inited primer_conf_file_data_loaded", _compute_ref_root)),
+        ("global_conf_dir_abs_path_inited", _one("primer_conf_file_data_loaded ref_root_dir_abs_path_inited", _compute_global_conf_dir)),
+        ("global_conf_file_abs_path_inited",
+         _one("primer_conf_file_abs_path_inited global_conf_dir_abs_path_inited", _compute_global_conf_path)),
+        ("client_conf_file_data_loaded", _one("global_conf_file_abs_path_inited primer_conf_file_data_loaded", _compute_client_conf)),
+        ("env_selection_inited",
+         _app_or(_impl("args_parsed ref_root_dir_abs_path_inited client_conf_file_data_loaded", _compute_env_selection_from_args),
+                 _impl("ref_root_dir_abs_path_inited client_conf_file_data_loaded", _compute_env_selection))),
+        ("selected_env_dir_rel_path_inited", _one("env_selection_inited", _compute_selected_env_rel)),
+        ("local_conf_symlink_abs_path_inited", _one("env_selection_inited ref_root_dir_abs_path_inited", _compute_symlink_path)),
+        ("local_conf_symlink_ensured", _prime("env_selection_inited", _compute_symlink_ensured)),
+        ("local_conf_file_abs_path_inited", impl_by_mode({
+            ExecMode.mode_prime: _impl("env_selection_inited primer_conf_file_abs_path_inited ref_root_dir_abs_path_inited "
+                                       "local_conf_symlink_ensured", _compute_local_conf_path_prime),
+            None: _impl("env_selection_inited primer_conf_file_abs_path_inited ref_root_dir_abs_path_inited",
+                        _compute_local_conf_path)})),
+        ("env_conf_file_data_loaded", _one("local_conf_file_abs_path_inited env_selection_inited", _compute_env_conf)),
+        ("conf_files_checked",
+         _one("primer_conf_file_data_loaded client_conf_file_data_loaded env_conf_file_data_loaded", _compute_conf_files_checked)),
+        # derived fields
+        ("python_requirement_inited", _one(_CONF, _compute_python_requirement)),
+        ("required_python_version_inited", _one("python_requirement_inited", _compute_required_python_version)),
+        ("python_selector_file_abs_path_inited", _one(_CONF, _compute_selector_path)),
+        ("python_candidate_found",
+         _one("python_requirement_inited python_selector_file_abs_path_inited venv_paths_inited", _compute_python_candidate)),
+        ("selected_python_file_abs_path_inited", impl_by_mode({
+            ExecMode.mode_prime: _impl("python_candidate_found python_requirement_inited global_conf_file_abs_path_inited",
+                                       _compute_selected_python_prime),
+            None: _impl("python_candidate_found python_requirement_inited", _compute_selected_python_read)})),
+        ("local_venv_dir_abs_path_inited", _one(_CONF, _dir_state("local_venv_dir_rel_path"))),
+        ("local_log_dir_abs_path_inited", _one(_CONF, _dir_state("local_log_dir_rel_path"))),
+        ("local_tmp_dir_abs_path_inited", _one(_CONF, _dir_state("local_tmp_dir_rel_path"))),
+        ("local_cache_dir_abs_path_inited", _one(_CONF, _dir_state("local_cache_dir_rel_path"))),
+        ("venv_driver_inited", _one(_CONF + " python_candidate_found", _compute_venv_driver)),
+        ("version_constraints_file_basename_inited", _one(_CONF, _compute_constraints_basename)),
+        ("project_descriptors_inited", _one(_CONF, _compute_project_descriptors)),
+        ("install_specs_inited", _one(_CONF, _compute_install_specs)),
+        ("derived_conf_data_loaded", one_impl(_DERIVED_PARENTS, _compute_derived)),
+        ("effective_config_printed", _effective_config_factory),
+        # the venv, installs, restarts, the handover, and each exec mode's end
+        ("venv_paths_inited", _one("local_venv_dir_abs_path_inited local_tmp_dir_abs_path_inited", _compute_venv_paths)),
+        ("version_constraints_file_abs_path_inited",
+         _one("env_selection_inited ref_root_dir_abs_path_inited version_constraints_file_basename_inited", _compute_constraints_path)),
+        ("install_inputs_inited",
+         _one("ref_root_dir_abs_path_inited project_descriptors_inited install_specs_inited venv_driver_inited "
+              "selected_python_file_abs_path_inited python_candidate_found version_constraints_file_abs_path_inited",
+              _compute_install_inputs)),
+        ("venv_checked", _one("venv_paths_inited install_inputs_inited python_requirement_inited", _compute_venv_checked)),
+        ("venv_prepared",
+         _prime("venv_paths_inited venv_checked input_sub_command_arg_loaded install_inputs_inited python_requirement_inited "
+                "local_cache_dir_abs_path_inited local_tmp_dir_abs_path_inited input_start_id_var_loaded "
+                "version_constraints_file_abs_path_inited project_descriptors_inited install_specs_inited "
+                "ref_root_dir_abs_path_inited python_candidate_found", _compute_venv_prepared)),
+        ("file_log_configured", _prime("local_log_dir_abs_path_inited input_start_id_var_loaded", _compute_file_log_configured)),
+        ("stride_deps_updated_reached",
+         _prime("input_py_exec_var_loaded venv_paths_inited file_log_configured venv_prepared proto_code_file_abs_path_inited",
+                _compute_deps_updated)),
+        ("proto_code_updated",
+         _prime("stride_deps_updated_reached proto_code_file_abs_path_inited venv_paths_inited input_start_id_var_loaded",
+                _compute_proto_code_updated)),
+        ("boot_completed", _prime("proto_code_updated proto_code_file_abs_path_inited", _compute_boot_completed)),
+        ("command_executed",
+         _prime("boot_completed args_parsed proto_code_file_abs_path_inited venv_paths_inited local_cache_dir_abs_path_inited",
+                _compute_command_executed)),
+        ("venv_ready_for_start", _in_mode(ExecMode.mode_start, "venv_paths_inited", _compute_venv_ready_for_start)),
+        ("stride_py_venv_for_start_reached", _in_mode(ExecMode.mode_start, "venv_ready_for_start proto_code_file_abs_path_inited",
+                                                      _compute_stride_py_venv_for_start)),
+        ("app_started", _start_factory),
+        ("tool_executed", _in_mode(ExecMode.mode_tool, "args_parsed proto_code_file_abs_path_inited", _compute_tool_executed)),
     ]
+    return [("state_" + name, factory) for name, factory in table]
 
 
 def _start_factory(coords):
     if coords.exec_mode != ExecMode.mode_start:
         return None
-    parents = ("state_stride_py_venv_for_start_reached", "state_proto_code_file_abs_path_inited")
-    if coords.entry_func in _APP:
-        parents += ("state_args_parsed",)
-    return StateImpl(parents, _compute_app_started)
+    return _impl("stride_py_venv_for_start_reached proto_code_file_abs_path_inited" + (" args_parsed" if coords.entry_func in _APP else ""),
+                 _compute_app_started)
 
 
 # endregion: states
