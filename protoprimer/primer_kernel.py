@@ -2480,7 +2480,7 @@ MAX_LOG_FILES = 20
 
 def _compute_file_log_configured(ctx, p):
     """Every process of a run appends to one log file `<log dir>/<script>.<start id>.log`; the first
-    prunes old ones to the newest MAX_LOG_FILES."""
+    prunes older ones so that, with its own, MAX_LOG_FILES remain."""
     log_dir = p["state_local_log_dir_abs_path_inited"]
     env = ctx.host.env
     prefix = os.path.basename(env.argv[0]) if env.argv and env.argv[0] else "protoprimer"
@@ -2490,7 +2490,7 @@ def _compute_file_log_configured(ctx, p):
         fs = ctx.host.fs
         if fs.is_dir(log_dir):
             old = [name for name in fs.list_dir(log_dir) if name.startswith(prefix + ".") and name.endswith(".log")]
-            for name in sorted(old)[:-MAX_LOG_FILES]:
+            for name in sorted(old)[:len(old) - (MAX_LOG_FILES - 1)]:
                 fs.remove(os.path.join(log_dir, name))
     return path
 
@@ -2847,13 +2847,17 @@ class Log(object):
 
     def log(self, level, message):
         name = _level_name(level)
-        if self._file is not None and level >= min(20, self.level):
-            self._file_lines.append(self._stamped(level, name, message, True) + "\n")
+        if level >= min(20, self.level):
+            self.to_file(self._stamped(level, name, message, True))
         if level < self.level:
             return
         label = self.paint(_LEVEL_COLORS.get(name, "0"), name)
         line = "%s %s" % (label, message) if level >= 30 else self._stamped(level, label, message, level < 20)
         self._env.write_stderr(line + "\n")
+
+    def to_file(self, line):
+        if self._file is not None:
+            self._file_lines.append(line + "\n")
 
     def attach_file(self, fs, path):
         """Also log to the file `path` (appending), at INFO or the stderr level if that is lower."""
@@ -2869,8 +2873,7 @@ class Log(object):
     def progress(self, what):
         """Announce a long phase: a status line with the elapsed time on a terminal (returned, to tick and
         clear), one plain line on a pipe, nothing when quiet; INFO in the file log either way."""
-        if self._file is not None:
-            self._file_lines.append(self._stamped(20, "INFO", what, True) + "\n")
+        self.to_file(self._stamped(20, "INFO", what, True))
         if self.level <= 20:
             self.log(20, what)
             return None
@@ -3004,17 +3007,15 @@ class RunContext(object):
             self.host.env.write_stderr(traceback.format_exc())
 
     def print_exit_line(self, code):
-        """`SUCCESS [0]: <python> <argv>` with -v; `FAILURE [N]: ...` unless silenced with -qq."""
-        if code == 0 and not self.log.enabled(20):
-            return
-        if code != 0 and not self.log.enabled(50):
-            return
+        """`SUCCESS [0]: <python> <argv>` with -v; `FAILURE [N]: ...` unless silenced with -qqq. The file
+        log gets it always."""
         env = self.host.env
-        status = self.log.paint("30;42", "SUCCESS") if code == 0 else self.log.paint("37;41", "FAILURE")
         command = " ".join(shell_quote(word) for word in [env.executable] + env.argv)
-        env.write_stderr("%s [%d]: %s\n" % (status, code, command))
-        if self.log._file is not None:
-            self.log._file_lines.append("%s [%d]: %s\n" % ("SUCCESS" if code == 0 else "FAILURE", code, command))
+        status = "SUCCESS" if code == 0 else "FAILURE"
+        self.log.to_file("%s [%d]: %s" % (status, code, command))
+        if self.log.enabled(20 if code == 0 else 50):
+            painted = self.log.paint("30;42" if code == 0 else "37;41", status)
+            env.write_stderr("%s [%d]: %s\n" % (painted, code, command))
 
 
 def _check_main_func(main_func):
