@@ -2238,9 +2238,15 @@ def _compute_deps_updated(ctx, p):
     stride = p["state_input_py_exec_var_loaded"]
     paths = p["state_venv_paths_inited"]
     p["state_file_log_configured"]
+    running = running_venv(ctx.host.env, paths.dir, ctx.host.fs)
+    if stride_rank(stride) >= stride_rank(StateStride.stride_deps_updated) and not running:
+        raise ChainError(
+            "%s=%s, but this process does not run the venv %s: protoprimer sets it only between its own "
+            "processes; unset it and run again" % (EnvVar.PROTOPRIMER_PY_EXEC, stride, paths.dir)
+        )
     if stride_rank(stride) < stride_rank(StateStride.stride_deps_updated):
         p["state_venv_prepared"]
-    if running_venv(ctx.host.env, paths.dir, ctx.host.fs):
+    if running:
         return StateStride.stride_deps_updated
     replace_process(ctx, paths.python, StateStride.stride_deps_updated, p["state_proto_code_file_abs_path_inited"])
 
@@ -2329,7 +2335,11 @@ def update_kernel_copy(ctx, source_file, copy):
     text = generated_copy_text(fs.read_text(source_file))
     if _read_or_empty(fs, target) == text:
         return False
-    fs.write_text(target, text, mode=fs.file_mode(target) if fs.exists(target) else 0o755)
+    try:
+        fs.write_text(target, text, mode=fs.file_mode(target) if fs.exists(target) else 0o755)
+    except OSError as e:
+        ctx.log.warning("cannot refresh the kernel copy %s: %s (it stays as it is)" % (target, e.strerror or e))
+        return False
     ctx.log.info("refreshed the kernel copy %s from %s" % (target, source_file))
     return True
 
@@ -2382,7 +2392,7 @@ def _compute_command_executed(ctx, p):
     p["state_boot_completed"]
     args = p["state_args_parsed"]
     code = 0
-    if ctx.main_func is not None and args.sub_command == SubCommand.boot:
+    if ctx.main_func is not None and args.sub_command in (SubCommand.boot, SubCommand.reset):
         _isolate_client(ctx, p)
         code = call_client_main(ctx, ctx.main_func)
     if code == 0 and (args.run_command is not None or args.sub_command == SubCommand.shell):
