@@ -893,14 +893,14 @@ class _Parser:
                 self.fail(key + ".run", "missing key '%s.run' (the command to run)" % key)
             env = self.string_table(value["env"], key + ".env") if "env" in value else {}
             cwd = self.string(value["cwd"], key + ".cwd") if "cwd" in value else None
-            spec = RunSpec(command=self.command(value["run"], key + ".run"), env=env, cwd=cwd)
-            if "exit" in value:
-                spec.exit = self.integer(value["exit"], key + ".exit")
-            if "files" in value:
-                spec.files = self.before_files(value["files"], key + ".files")
-            if "remove" in value:
-                spec.remove = self.strings(value["remove"], key + ".remove")
-            return spec
+            return RunSpec(
+                command=self.command(value["run"], key + ".run"),
+                env=env,
+                cwd=cwd,
+                exit=self.integer(value["exit"], key + ".exit") if "exit" in value else 0,
+                files=self.before_files(value["files"], key + ".files") if "files" in value else {},
+                remove=self.strings(value["remove"], key + ".remove") if "remove" in value else [],
+            )
         return RunSpec(command=self.command(value, key))
 
     def before_files(self, value: Any, key: str) -> Dict[str, "FileSpec"]:

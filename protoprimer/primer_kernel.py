@@ -1055,6 +1055,16 @@ def _override(p, field):
 # --- phase 1: what the process was started with (no exec mode yet)
 
 
+KNOBS = (EnvVar.PROTOPRIMER_CONF_BASENAME, EnvVar.PROTOPRIMER_VENV_DRIVER)
+
+
+def knob(ctx, name):
+    """A user's PROTOPRIMER_* setting: from the environment, or (in client code, where the variables are
+    gone) as the run that started the client code had it."""
+    value = ctx.host.env.get(name)
+    return value if value is not None else ctx.host.env.recall("knobs", {}).get(name)
+
+
 def _compute_py_exec(ctx, p):
     value = ctx.host.env.get(EnvVar.PROTOPRIMER_PY_EXEC)
     if value is None:
@@ -1192,7 +1202,7 @@ def _compute_primer_conf_path(ctx, p):
     kernel_dir = os.path.dirname(kernel_path)
     env = ctx.host.env
     candidates = []
-    forced = env.get(EnvVar.PROTOPRIMER_CONF_BASENAME)
+    forced = knob(ctx, EnvVar.PROTOPRIMER_CONF_BASENAME)
     if forced is not None:
         if not forced or os.path.basename(forced) != forced or forced in (".", ".."):
             raise ConfigError(
@@ -1481,6 +1491,14 @@ def probe_python(host, path):
     return version, lines[1], lines[2] if in_venv else None
 
 
+def _known_or_probe(host, path, known):
+    """The facts of an earlier probe of `path` while its file is unchanged, else a fresh probe."""
+    remembered = (known or {}).get(path)
+    if remembered is not None and remembered[0] == host.fs.stat_signature(path):
+        return remembered[1:]
+    return _probe_facts(host, path)
+
+
 def version_matches(version, required):
     return tuple(version[: len(required)]) == tuple(required)
 
@@ -1507,11 +1525,7 @@ def find_python(host, required, known=None):
         if real in seen:
             continue
         seen.append(real)
-        remembered = (known or {}).get(found)
-        if remembered is not None and remembered[0] == host.fs.stat_signature(found):
-            facts = remembered[1:]
-        else:
-            facts = _probe_facts(host, found)
+        facts = _known_or_probe(host, found, known)
         if not isinstance(facts, tuple):
             tried.append("%s: %s" % (found, facts))
             continue
@@ -1550,7 +1564,7 @@ def _dir_state(field):
 
 
 def _compute_venv_driver(ctx, p):
-    forced = ctx.host.env.get(EnvVar.PROTOPRIMER_VENV_DRIVER)
+    forced = knob(ctx, EnvVar.PROTOPRIMER_VENV_DRIVER)
     if forced is not None:
         if forced not in VENV_DRIVERS:
             raise ConfigError(
@@ -1699,23 +1713,23 @@ def _compute_python_candidate(ctx, p):
     if requirement is None:
         return PythonCandidate(None, None, [])
     tried = []
-    selector = p["state_python_selector_file_abs_path_inited"]
-    if selector is not None:
-        chosen = _run_python_selector(ctx, selector, requirement)
-        if chosen is not None:
-            facts = _probe_facts(ctx.host, chosen)
-            if not isinstance(facts, tuple):
-                tried.append("%s (from the selector): %s" % (chosen, facts))
-            elif not version_matches(facts[0], requirement.version):
-                tried.append("%s (from the selector): Python %s" % (chosen, _version_text(facts[0])))
-            else:
-                return PythonCandidate(facts[1], facts[0], tried)
-            ctx.warn_once("selector-rejected", "the python selector %s chose %s" % (selector, tried[-1]))
     stamp = read_stamp(ctx.host.fs, p["state_venv_paths_inited"].stamp) or {}
     known = {}
     version = parse_python_version(stamp.get("python_version", ""))
     if stamp.get("python_found") and version is not None:
         known[stamp["python_found"]] = (stamp.get("python_found_sig"), version, stamp.get("python"))
+    selector = p["state_python_selector_file_abs_path_inited"]
+    if selector is not None:
+        chosen = _run_python_selector(ctx, selector, requirement)
+        if chosen is not None:
+            facts = _known_or_probe(ctx.host, chosen, known)
+            if not isinstance(facts, tuple):
+                tried.append("%s (from the selector): %s" % (chosen, facts))
+            elif not version_matches(facts[0], requirement.version):
+                tried.append("%s (from the selector): Python %s" % (chosen, _version_text(facts[0])))
+            else:
+                return PythonCandidate(facts[1], facts[0], tried, chosen)
+            ctx.warn_once("selector-rejected", "the python selector %s chose %s" % (selector, tried[-1]))
     found = find_python(ctx.host, requirement.version, known)
     for line in found.tried:
         if ": does not run" in line or ": answered" in line:
@@ -1953,11 +1967,12 @@ def _installer_verbosity(ctx):
     return []
 
 
-def run_tool(ctx, argv, what, env=None, hint=None):
+def run_tool(ctx, argv, what, env=None, hint=None, capture=False):
     """Run a venv/installer command with a status line on a terminal; a failure is one message with the
-    command line, its exit code, the tail of its output and a hint."""
+    command line, its exit code, the tail of its output and a hint. With -v its output streams, unless
+    the kernel needs it (`capture`)."""
     log = ctx.log
-    stream = log.level <= 20
+    stream = log.level <= 20 and not capture
     ticker = log.progress(what)
     result = ctx.host.proc.run(argv, env=env, stream=stream, on_tick=ticker.tick if ticker else None)
     if ticker:
@@ -2203,9 +2218,14 @@ def _install_projects(ctx, p, driver, paths):
     env = _tool_env(ctx, paths.dir)
     for name, extra_args, editables in groups:
         argv = driver.install_command(ctx, paths, constraints, extra_args, editables)
-        run_tool(ctx, argv, "installing %s" % ("group %s" % name if name else "the projects"), env=env,
-                 hint="the constraints in %s pin what is installed; remove a line to let it move" % constraints)
-    frozen = run_tool(ctx, driver.freeze_command(paths), "listing the installed versions", env=env).stdout
+        pinned = _read_or_empty(fs, constraints).strip()
+        hint = (
+            "the constraints in %s pin what is installed; remove a line to let that package move" % constraints
+            if pinned
+            else "check the dependencies of the projects and that the package index is reachable"
+        )
+        run_tool(ctx, argv, "installing %s" % ("group %s" % name if name else "the projects"), env=env, hint=hint)
+    frozen = run_tool(ctx, driver.freeze_command(paths), "listing the installed versions", env=env, capture=True).stdout
     if _read_or_empty(fs, constraints) != frozen:
         fs.write_text(constraints, frozen)
         ctx.log.info("pinned %d versions in %s" % (len(frozen.splitlines()), constraints))
@@ -2345,9 +2365,12 @@ def update_kernel_copy(ctx, source_file, copy):
 
 
 def _isolate_client(ctx, p):
-    """Before client code: no PROTOPRIMER_* variable stays visible; the copy's path is kept in-process."""
+    """Before client code: no PROTOPRIMER_* variable stays visible; the copy's path and the user's knobs
+    (which config files, which driver) are kept in-process, so get_config() in client code computes the
+    config this run used."""
     env = ctx.host.env
     env.remember("proto_kernel_abs_path", p["state_proto_code_file_abs_path_inited"])
+    env.remember("knobs", dict((name, env.get(name)) for name in KNOBS if env.get(name) is not None))
     for name in list(env.variables()):
         if name.startswith("PROTOPRIMER_"):
             env.unset(name)
@@ -2968,8 +2991,10 @@ class RunContext(object):
 
     @property
     def is_first_process(self):
-        """True in the process the user started (no chain variable yet): warnings are given only there."""
-        return self.host.env.get(EnvVar.PROTOPRIMER_PY_EXEC) is None
+        """True in the process the user started (no chain variable yet, and not client code that a run
+        started): warnings are given only there."""
+        env = self.host.env
+        return env.get(EnvVar.PROTOPRIMER_PY_EXEC) is None and env.recall("knobs") is None
 
     def warn_once(self, key, message):
         """A warning given once per invocation: once per process, and only in the chain's first process."""
