@@ -1279,7 +1279,7 @@ def _compute_client_conf(ctx, p):
     return conf
 
 
-def _select_env(ctx, p, cli_env):
+def _select_env(ctx, p, cli_env, resetting=False):
     fs = ctx.host.fs
     ref_root = p["state_ref_root_dir_abs_path_inited"]
     client = p["state_client_conf_file_data_loaded"]
@@ -1298,17 +1298,21 @@ def _select_env(ctx, p, cli_env):
                 "(field local_conf_symlink_rel_path); move that file or directory away" % link_path
             )
         link_target = _norm_join(os.path.dirname(link_path), fs.read_link(link_path))
+    stale = link_target is not None and not fs.is_dir(link_target)
     if cli_env is not None:
         env_abs = _resolve_env_arg(ctx, ref_root, cli_env)
         source = "--env %s" % cli_env
-    elif link_target is not None:
-        if not fs.is_dir(link_target):
+    elif link_target is not None and not (stale and resetting):
+        if stale:
             raise ConfigError(
-                "%s points to %s, which is not a directory: pick an env with --env DIR" % (link_path, link_target)
+                "%s points to %s, which is not a directory: pick an env with --env DIR, or run reset"
+                % (link_path, link_target)
             )
         env_abs = link_target
         source = "the symlink %s" % link_path
     else:
+        if stale:
+            ctx.log.warning("%s points to %s, which is gone: reset goes back to the default env" % (link_path, link_target))
         default_rel = client.data.get("default_env_dir_rel_path")
         if default_rel is None:
             return EnvSelection(None, None, "no env", link_path, False)
@@ -1340,7 +1344,8 @@ def _resolve_env_arg(ctx, ref_root, cli_env):
 
 
 def _compute_env_selection_from_args(ctx, p):
-    return _select_env(ctx, p, p["state_args_parsed"].selected_env_dir)
+    args = p["state_args_parsed"]
+    return _select_env(ctx, p, args.selected_env_dir, resetting=args.sub_command == SubCommand.reset)
 
 
 def _compute_env_selection(ctx, p):
@@ -1361,6 +1366,11 @@ def _compute_symlink_path(ctx, p):
 def _compute_symlink_ensured(ctx, p):
     """Point the `lconf` link at the selected env when it does not already (writes; prime mode only)."""
     selection = p["state_env_selection_inited"]
+    fs = ctx.host.fs
+    if selection.env_abs is None and fs.lexists(selection.link_path) and not fs.exists(selection.link_path):
+        fs.remove(selection.link_path)  # reset with no default env: the stale link goes
+        ctx.log.info("removed the stale link %s" % selection.link_path)
+        return True
     if selection.env_abs is None or selection.link_points_there:
         return False
     target = os.path.relpath(selection.env_abs, os.path.dirname(selection.link_path))
