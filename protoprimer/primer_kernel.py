@@ -2294,6 +2294,8 @@ def _compute_proto_code_updated(ctx, p):
     if not fs.same_file(ctx.kernel_file, copy):
         return update_kernel_copy(ctx, ctx.kernel_file, copy)
     installed_file = ctx.host.proc.find_module_file("protoprimer.primer_kernel")
+    if installed_file is not None and fs.same_file(installed_file, copy):
+        return False  # the copy is the installed module's own file (an editable install of it): nothing to refresh
     if installed_file is None:
         stamp = read_stamp(fs, p["state_venv_paths_inited"].stamp) or {}
         if stamp.get("built_by") == p["state_input_start_id_var_loaded"]:
