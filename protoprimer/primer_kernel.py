@@ -3083,8 +3083,9 @@ def _run_entry(host, entry_func, main_func=None):
     raise SystemExit(RunContext(host, entry_func, main_func).run_guarded())
 
 
-def boot_env(venv_main_func, host=None):
-    """Entry script API: bootstrap the repo (CLI, restarts, venv), then call the client's "module:func"."""
+def boot_env(venv_main_func=None, host=None):
+    """Entry script API: bootstrap the repo (CLI, restarts, venv), then call the client's "module:func"
+    if one is given (without one, `-c`/`shell` or nothing follows the boot)."""
     _run_entry(host, EntryFunc.func_boot_env, venv_main_func)
 
 

@@ -48,3 +48,13 @@ def test_generating_from_a_copy_gives_the_same_copy():
 def test_a_source_without_the_reserved_lines_is_refused():
     with pytest.raises(kernel.PrimerError, match="does not reserve lines 2-10"):
         kernel.generated_copy_text('#!/usr/bin/env python3\n"""doc"""\n' + "x = 1\n" * 30)
+
+
+def test_this_repos_committed_copy_is_the_generated_text_of_the_source():
+    """./prime refreshes cmd/proto_code/proto_kernel.py from the source; commit both together."""
+    import pathlib
+
+    copy = pathlib.Path(kernel.__file__).resolve().parents[1] / "cmd" / "proto_code" / "proto_kernel.py"
+    assert copy.read_text(encoding="utf-8") == kernel.generated_copy_text(SOURCE), (
+        "the committed kernel copy is stale: run ./prime (it refreshes the copy) and commit it"
+    )
