@@ -166,6 +166,9 @@ class FakeEnvironment:
     def stderr_is_tty(self):
         return self._tty
 
+    def terminal_width(self):
+        return 80
+
     @property
     def isolated(self):
         """Whether the interpreter was launched with -I (sys.flags.isolated)."""

@@ -351,7 +351,10 @@ class FakeProcesses:
         module.__file__ = path
         module.__dict__["__builtins__"] = _guarded_builtins(path)
         exec(code, module.__dict__)
-        return getattr(module, func_name)
+        func = getattr(module, func_name, None)
+        if func is None:
+            raise self.kernel.ClientCodeMissing("%s defines no function %s" % (path, func_name))
+        return func
 
     # --- locks ---------------------------------------------------------------------------------------
 

@@ -221,7 +221,10 @@ class RealProcesses(object):
         try:
             module = importlib.import_module(module_name)
         except ImportError as e:
-            raise ClientCodeMissing("cannot import %s: %s" % (module_name, e))
+            missing = getattr(e, "name", None)
+            if missing and (module_name == missing or module_name.startswith(missing + ".")):
+                raise ClientCodeMissing("cannot import %s: %s" % (module_name, e))
+            raise  # the client module exists but its own imports fail: its traceback says why
         func = getattr(module, func_name, None)
         if func is None:
             raise ClientCodeMissing("%s has no function %s" % (module_name, func_name))
@@ -244,13 +247,18 @@ class RealProcesses(object):
         return spec.origin if spec is not None and spec.has_location else None
 
     def load_file_function(self, path, func_name):
-        """Load the Python file at `path` as a module of its own and return its function `func_name`."""
+        """Load the Python file at `path` (whatever its suffix) as a module of its own and return its
+        function `func_name`; ClientCodeMissing when it defines none. Errors of its own code propagate."""
+        import importlib.machinery
         import importlib.util
 
-        spec = importlib.util.spec_from_file_location("protoprimer_loaded_file", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return getattr(module, func_name)
+        loader = importlib.machinery.SourceFileLoader("protoprimer_loaded_file", path)
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+        loader.exec_module(module)
+        func = getattr(module, func_name, None)
+        if func is None:
+            raise ClientCodeMissing("%s defines no function %s" % (path, func_name))
+        return func
 
     def try_lock(self, path):
         """Take the exclusive lock on `path` (created if missing) and write our pid in it; None if another
@@ -380,9 +388,20 @@ class RealEnvironment(object):
             memory = {}
             sys._protoprimer_memory = memory
         memory[key] = value
+        installed = sys.modules.get("protoprimer.primer_kernel")
+        if key == "proto_kernel_abs_path" and hasattr(installed, "_proto_kernel_abs_path"):
+            installed._proto_kernel_abs_path = value  # where a protoprimer 0.13 installed kernel looks
 
     def recall(self, key, default=None):
-        return getattr(sys, "_protoprimer_memory", {}).get(key, default)
+        value = getattr(sys, "_protoprimer_memory", {}).get(key)
+        if value is None and key == "proto_kernel_abs_path":
+            value = globals().get("_proto_kernel_abs_path")  # set by a protoprimer 0.13 copy's start_app
+        return default if value is None else value
+
+    def terminal_width(self):
+        import shutil
+
+        return shutil.get_terminal_size((80, 24)).columns
 
 
 # endregion: adapters
@@ -603,6 +622,8 @@ class ExitCode(object):
     venv_not_ready = 7  # start_app / start: the venv is missing or incomplete (run ./prime)
     refused = 8  # wrap: the script exists with other content (pass --force)
     python_too_old = 9  # the running interpreter is older than 3.7
+    file_error = 10  # a file or directory protoprimer needs cannot be read or written (permissions, space)
+    interrupted = 130  # Ctrl-C
 
 
 # Config fields: name -> (expected JSON type, what it is for). The names are the public schema.
@@ -1066,7 +1087,7 @@ def knob(ctx, name):
 
 
 def _compute_py_exec(ctx, p):
-    value = ctx.host.env.get(EnvVar.PROTOPRIMER_PY_EXEC)
+    value = ctx.chain[0] if ctx.chain else ctx.host.env.get(EnvVar.PROTOPRIMER_PY_EXEC)
     if value is None:
         return StateStride.stride_py_unknown
     if value not in STRIDE_ORDER:
@@ -1093,9 +1114,16 @@ def _compute_start_id(ctx, p):
 
 
 def _compute_proto_code_var(ctx, p):
+    if ctx.chain:
+        return ctx.chain[1]
     value = ctx.host.env.get(EnvVar.PROTOPRIMER_PROTO_CODE)
     if value is None:
         return None
+    if ctx.host.env.get(EnvVar.PROTOPRIMER_PY_EXEC) is None:
+        raise ChainError(
+            "%s is set but %s is not: it leaked from another protoprimer run (a client main or shell of an "
+            "older version); unset it and run again" % (EnvVar.PROTOPRIMER_PROTO_CODE, EnvVar.PROTOPRIMER_PY_EXEC)
+        )
     if not os.path.isabs(value) or not ctx.host.fs.is_file(value):
         raise ChainError(
             "%s=%r must be the absolute path of an existing kernel file; it is set only between "
@@ -1486,27 +1514,51 @@ def _compute_selector_path(ctx, p):
     return _norm_join(p["state_ref_root_dir_abs_path_inited"], value)
 
 
+class Probe(object):
+    """What an interpreter said about itself (version, sys.executable, its venv dir or None), or the
+    `problem` that kept it from answering."""
+
+    __slots__ = ("version", "executable", "venv", "problem")
+
+    def __init__(self, version=None, executable=None, venv=None, problem=None):
+        self.version = version
+        self.executable = executable
+        self.venv = venv
+        self.problem = problem
+
+
 def probe_python(host, path):
-    """Ask the interpreter at `path` for (version tuple, sys.executable, its venv dir or None); a reason
-    string when it does not answer."""
-    result = host.proc.run([path, "-I", "-c", PYTHON_PROBE_CODE])
+    """Ask the interpreter at `path` about itself (with -E -s, which Python 2 accepts too, so that an old
+    interpreter is reported by its version)."""
+    result = host.proc.run([path, "-E", "-s", "-c", PYTHON_PROBE_CODE])
     lines = result.stdout.splitlines()
     if result.returncode != 0 or len(lines) < 2:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        return "does not run (exit %d%s)" % (result.returncode, ": " + detail[-1] if detail else "")
+        return Probe(problem="does not run (exit %d%s)" % (result.returncode, ": " + detail[-1] if detail else ""))
     version = parse_python_version(lines[0])
     if version is None or len(version) != 3:
-        return "answered the version probe with %r" % lines[0]
+        return Probe(problem="answered the version probe with %r" % lines[0])
     in_venv = len(lines) >= 4 and lines[2] != lines[3]
-    return version, lines[1], lines[2] if in_venv else None
+    return Probe(version, lines[1], lines[2] if in_venv else None)
 
 
-def _known_or_probe(host, path, known):
-    """The facts of an earlier probe of `path` while its file is unchanged, else a fresh probe."""
-    remembered = (known or {}).get(path)
-    if remembered is not None and remembered[0] == host.fs.stat_signature(path):
-        return remembered[1:]
-    return _probe_facts(host, path)
+def probe_base_python(host, path, known=None):
+    """Probe a candidate to make a venv from. The running interpreter needs no process; an unchanged file
+    probed before (`known`: real path -> (file signature, version, executable)) is not probed again; a venv's
+    python is rejected. The executable is the real file, the interpreter's identity."""
+    env = host.env
+    fs = host.fs
+    if fs.same_file(path, env.executable) and env.prefix == env.base_prefix:
+        return Probe(env.version, fs.real_path(env.executable))
+    remembered = (known or {}).get(fs.real_path(path))
+    if remembered is not None and remembered[0] == fs.stat_signature(path):
+        return Probe(remembered[1], remembered[2])
+    probe = probe_python(host, path)
+    if probe.venv is not None:
+        return Probe(problem="is the python of the venv %s, not a base interpreter" % probe.venv)
+    if probe.problem is None:
+        probe.executable = fs.real_path(probe.executable)
+    return probe
 
 
 def version_matches(version, required):
@@ -1514,36 +1566,31 @@ def version_matches(version, required):
 
 
 def find_python(host, required, known=None):
-    """Search PATH (without an active foreign venv) for pythonX.Y.Z, pythonX.Y, pythonX, python; return the
-    first base interpreter whose version matches. `known` maps a PATH hit to (file signature, version,
-    executable) from an earlier probe: an unchanged file is not probed again."""
-    env = host.env
-    path_var = clean_env(env.variables()).get("PATH", "")
-    names = []
-    for size in (3, 2, 1):
-        if len(required) >= size:
-            names.append("python" + ".".join(str(part) for part in required[:size]))
-    names.append("python")
+    """Search every PATH directory (without an active foreign venv) for pythonX.Y.Z, pythonX.Y, pythonX,
+    python; return the first base interpreter whose version matches."""
+    path_dirs = [d for d in clean_env(host.env.variables()).get("PATH", "").split(os.pathsep) if d]
+    names = ["python" + ".".join(str(part) for part in required[:size]) for size in (3, 2, 1) if len(required) >= size]
     tried = []
     seen = []
-    for name in _unique(names):
-        found = host.proc.which(name, path_var)
-        if found is None:
+    for name in _unique(names + ["python"]):
+        hits = _unique([hit for hit in (host.proc.which(name, d) for d in path_dirs) if hit is not None])
+        if not hits:
             tried.append("%s: not on PATH" % name)
-            continue
-        real = host.fs.real_path(found)
-        if real in seen:
-            continue
-        seen.append(real)
-        facts = _known_or_probe(host, found, known)
-        if not isinstance(facts, tuple):
-            tried.append("%s: %s" % (found, facts))
-            continue
-        version, executable = facts
-        if not version_matches(version, required):
-            tried.append("%s: Python %s" % (found, ".".join(str(part) for part in version)))
-            continue
-        return PythonCandidate(executable, version, tried, found)
+        for found in hits:
+            real = host.fs.real_path(found)
+            if real in seen:
+                continue
+            probe = probe_base_python(host, found, known)
+            if probe.problem is not None:
+                tried.append("%s: %s" % (found, probe.problem))
+                if not probe.problem.startswith("is the python of the venv"):
+                    seen.append(real)
+                continue
+            seen.append(real)
+            if not version_matches(probe.version, required):
+                tried.append("%s: Python %s" % (found, _version_text(probe.version)))
+                continue
+            return PythonCandidate(probe.executable, probe.version, tried, found)
     return PythonCandidate(None, None, tried)
 
 
@@ -1727,18 +1774,18 @@ def _compute_python_candidate(ctx, p):
     known = {}
     version = parse_python_version(stamp.get("python_version", ""))
     if stamp.get("python_found") and version is not None:
-        known[stamp["python_found"]] = (stamp.get("python_found_sig"), version, stamp.get("python"))
+        known[ctx.host.fs.real_path(stamp["python_found"])] = (stamp.get("python_found_sig"), version, stamp.get("python"))
     selector = p["state_python_selector_file_abs_path_inited"]
     if selector is not None:
         chosen = _run_python_selector(ctx, selector, requirement)
         if chosen is not None:
-            facts = _known_or_probe(ctx.host, chosen, known)
-            if not isinstance(facts, tuple):
-                tried.append("%s (from the selector): %s" % (chosen, facts))
-            elif not version_matches(facts[0], requirement.version):
-                tried.append("%s (from the selector): Python %s" % (chosen, _version_text(facts[0])))
+            probe = probe_base_python(ctx.host, chosen, known)
+            if probe.problem is not None:
+                tried.append("%s (from the selector): %s" % (chosen, probe.problem))
+            elif not version_matches(probe.version, requirement.version):
+                tried.append("%s (from the selector): Python %s" % (chosen, _version_text(probe.version)))
             else:
-                return PythonCandidate(facts[1], facts[0], tried, chosen)
+                return PythonCandidate(probe.executable, probe.version, tried, chosen)
             ctx.warn_once("selector-rejected", "the python selector %s chose %s" % (selector, tried[-1]))
     found = find_python(ctx.host, requirement.version, known)
     for line in found.tried:
@@ -1751,9 +1798,9 @@ def _run_python_selector(ctx, path, requirement):
     """Call `select_python_file_abs_path(version)` of the selector script; its answer or None."""
     try:
         select = ctx.host.proc.load_file_function(path, "select_python_file_abs_path")
-    except AttributeError:
+    except ClientCodeMissing:
         raise ConfigError("python selector %s defines no function select_python_file_abs_path(required_version)" % path)
-    except (OSError, ImportError, SyntaxError) as e:
+    except Exception as e:
         raise ConfigError("python selector %s cannot be loaded: %s: %s" % (path, type(e).__name__, e))
     try:
         chosen = select(tuple(requirement.version))
@@ -1762,18 +1809,6 @@ def _run_python_selector(ctx, path, requirement):
     if chosen is not None and not (isinstance(chosen, str) and os.path.isabs(chosen)):
         raise ConfigError("python selector %s returned %r; it must return an absolute path or None" % (path, chosen))
     return chosen
-
-
-def _probe_facts(host, path):
-    """probe_python for a base interpreter candidate, without a process when it is the one running; a
-    venv's python is rejected (a venv is made from a base interpreter)."""
-    env = host.env
-    if host.fs.same_file(path, env.executable) and env.prefix == env.base_prefix:
-        return env.version, env.executable
-    facts = probe_python(host, path)
-    if isinstance(facts, tuple) and facts[2] is not None:
-        return "is the python of the venv %s, not a base interpreter" % facts[2]
-    return facts if not isinstance(facts, tuple) else facts[:2]
 
 
 def _compute_selected_python_prime(ctx, p):
@@ -1894,7 +1929,8 @@ _REBUILD_KEYS = ("driver", "python", "python_version")
 
 
 def check_venv(fs, paths, inputs, requirement):
-    """Judge a venv without starting a process: the stamp of a completed build, pyvenv.cfg, its python."""
+    """Judge a venv without starting a process: the stamp of a completed build, pyvenv.cfg, its python
+    (the file it links to must be the one the build probed: a replaced base interpreter means a rebuild)."""
     if not fs.lexists(paths.dir):
         return VenvCheck("missing", "there is no venv at %s" % paths.dir)
     if not fs.is_file(paths.cfg):
@@ -1904,13 +1940,17 @@ def check_venv(fs, paths, inputs, requirement):
         return VenvCheck("rebuild", "%s is not marked complete (an earlier build was interrupted, or another tool made it)" % paths.dir)
     if not fs.exists(paths.python):
         return VenvCheck("rebuild", "the python of %s is gone (it was made from %s)" % (paths.dir, stamp.get("python")))
+    if stamp.get("venv_python_sig") != fs.stat_signature(paths.python):
+        return VenvCheck("rebuild", "the python of %s changed since the build (the interpreter it links to was replaced)" % paths.dir)
     if stamp.get("driver") != inputs["driver"]:
         return VenvCheck("rebuild", "%s was made with %s and this run uses %s" % (paths.dir, stamp.get("driver"), inputs["driver"]))
     version = parse_python_version(stamp.get("python_version", ""))
     if version is None or not version_matches(version, requirement.version):
         return VenvCheck("rebuild", "%s has Python %s but %s is required" % (paths.dir, stamp.get("python_version"), requirement.text))
-    if stamp.get("python") != inputs["python"]:
+    if stamp.get("python") != inputs["python"] and not fs.same_file(stamp.get("python") or "", inputs["python"]):
         return VenvCheck("rebuild", "%s was made from %s and this run selects %s" % (paths.dir, stamp.get("python"), inputs["python"]))
+    if "install_config" not in stamp:
+        return VenvCheck("stale", "the last install into %s did not complete" % paths.dir)
     changed = sorted(key for key in inputs if key not in _REBUILD_KEYS and stamp.get(key) != inputs[key])
     if changed:
         return VenvCheck("stale", "changed since the last install: %s" % ", ".join(_INPUT_TITLES.get(k.split(".")[0], k) for k in changed))
@@ -1950,9 +1990,9 @@ def clean_env(variables, keep_knobs=False):
     foreign = env.pop("VIRTUAL_ENV", None)
     for name in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV_PROMPT", "__PYVENV_LAUNCHER__"):
         env.pop(name, None)
-    knobs = (EnvVar.PROTOPRIMER_STDERR_LOG_LEVEL, EnvVar.PROTOPRIMER_CONF_BASENAME, EnvVar.PROTOPRIMER_VENV_DRIVER)
+    kept = KNOBS + (EnvVar.PROTOPRIMER_STDERR_LOG_LEVEL,) if keep_knobs else ()
     for name in list(env):
-        if name.startswith("PROTOPRIMER_") and not (keep_knobs and name in knobs):
+        if name.startswith("PROTOPRIMER_") and name not in kept:
             del env[name]
     if foreign and "PATH" in env:
         foreign_bin = os.path.join(foreign, "bin")
@@ -2155,28 +2195,54 @@ def _compute_venv_prepared(ctx, p):
             ctx.log.info("venv %s was completed by the other run: nothing to do" % paths.dir)
             return False
         driver = DRIVERS[inputs["driver"]]().prepare(ctx, inputs["python"], p["state_local_cache_dir_abs_path_inited"])
+        records = {"built_by": p["state_input_start_id_var_loaded"]}
+        candidate = p["state_python_candidate_found"]
+        if candidate.found is not None:
+            records["python_found"] = candidate.found
+            records["python_found_sig"] = fs.stat_signature(candidate.found)
         if current.status in ("missing", "rebuild"):
             if current.status == "rebuild":
                 ctx.log.warning("rebuilding the venv: %s" % current.reason)
                 _move_aside(ctx, p, paths.dir, "broken")
             driver.create(ctx, inputs["python"], paths)
             _verify_new_venv(ctx, paths, requirement)
+            records["venv_python_sig"] = fs.stat_signature(paths.python)
         else:
             ctx.log.info("reinstalling into %s: %s" % (paths.dir, current.reason))
-        if fs.lexists(paths.stamp):
-            fs.remove(paths.stamp)
+            records["venv_python_sig"] = (read_stamp(fs, paths.stamp) or {}).get("venv_python_sig")
+        # the venv is good, its projects not yet: a failed install is retried by the next run, not rebuilt
+        pending = dict((key, inputs[key]) for key in _REBUILD_KEYS)
+        pending.update(records)
+        write_stamp(fs, paths.stamp, pending)
         _install_projects(ctx, p, driver, paths)
-        final_inputs = dict(inputs)
-        final_inputs["constraints"] = _digest(_read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"]))
-        final_inputs["built_by"] = p["state_input_start_id_var_loaded"]
-        candidate = p["state_python_candidate_found"]
-        if candidate.found is not None:
-            final_inputs["python_found"] = candidate.found
-            final_inputs["python_found_sig"] = fs.stat_signature(candidate.found)
-        write_stamp(fs, paths.stamp, final_inputs)
+        final = dict(inputs)
+        final.update(records)
+        final["constraints"] = _digest(_read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"]))
+        write_stamp(fs, paths.stamp, final)
+        _prune_moved_aside(ctx, p, paths.dir)
         return True
 
     return _with_install_lock(ctx, paths, work)
+
+
+MAX_MOVED_ASIDE = 2
+
+
+def _prune_moved_aside(ctx, p, venv_dir):
+    """After a good build keep only the newest MAX_MOVED_ASIDE venvs moved aside (they are whole venvs)."""
+    fs = ctx.host.fs
+    tmp_dir = p["state_local_tmp_dir_abs_path_inited"]
+    if not fs.is_dir(tmp_dir):
+        return
+    base = os.path.basename(venv_dir)
+    aside = sorted(
+        (name.rsplit(".", 2)[-2:], name)
+        for name in fs.list_dir(tmp_dir)
+        if name.startswith(base + ".broken.") or name.startswith(base + ".before.")
+    )
+    for _, name in aside[: max(len(aside) - MAX_MOVED_ASIDE, 0)]:
+        fs.remove_tree(os.path.join(tmp_dir, name))
+        ctx.log.info("removed the old venv %s" % os.path.join(tmp_dir, name))
 
 
 def _move_aside(ctx, p, path, why):
@@ -2202,10 +2268,9 @@ def _reset(ctx, p, paths):
 
 
 def _verify_new_venv(ctx, paths, requirement):
-    facts = probe_python(ctx.host, paths.python)
-    if not isinstance(facts, tuple) or facts[2] is None or not version_matches(facts[0], requirement.version):
-        got = facts if not isinstance(facts, tuple) else "is Python %s%s" % (
-            _version_text(facts[0]), "" if facts[2] else " outside any venv")
+    probe = probe_python(ctx.host, paths.python)
+    if probe.problem is not None or probe.venv is None or not version_matches(probe.version, requirement.version):
+        got = probe.problem or "is Python %s%s" % (_version_text(probe.version), "" if probe.venv else " outside any venv")
         raise PrimerError(
             "the new venv's python %s %s, but Python %s is required" % (paths.python, got, requirement.text),
             ExitCode.tool_failed,
@@ -2264,7 +2329,9 @@ def replace_process(ctx, python, stride, proto_code):
 
 
 def _compute_deps_updated(ctx, p):
-    """Reach stride_deps_updated: the venv is good and its python runs this program."""
+    """Reach stride_deps_updated: the venv is good and its python runs this program, isolated. A process
+    that runs the venv's python already continues in-process only when it is isolated (-I, no PYTHONPATH)
+    and nothing was installed (a new editable install's .pth is read only by a new interpreter)."""
     stride = p["state_input_py_exec_var_loaded"]
     paths = p["state_venv_paths_inited"]
     p["state_file_log_configured"]
@@ -2274,10 +2341,12 @@ def _compute_deps_updated(ctx, p):
             "%s=%s, but this process does not run the venv %s: protoprimer sets it only between its own "
             "processes; unset it and run again" % (EnvVar.PROTOPRIMER_PY_EXEC, stride, paths.dir)
         )
-    if stride_rank(stride) < stride_rank(StateStride.stride_deps_updated):
-        p["state_venv_prepared"]
-    if running:
-        return StateStride.stride_deps_updated
+    if stride_rank(stride) >= stride_rank(StateStride.stride_deps_updated):
+        return stride
+    changed = p["state_venv_prepared"]
+    env = ctx.host.env
+    if running and env.isolated and not changed and env.get("PYTHONPATH") is None:
+        return StateStride.stride_deps_updated  # already the venv's python, isolated, and nothing new to load
     replace_process(ctx, paths.python, StateStride.stride_deps_updated, p["state_proto_code_file_abs_path_inited"])
 
 
@@ -2316,7 +2385,11 @@ def _compute_proto_code_updated(ctx, p):
         ctx.log.warning("the installed protoprimer %s cannot take over from this kernel copy: the copy is not refreshed"
                         % getattr(installed, "__version__", "?"))
         return False
-    resume(ctx.entry_func, ctx.main_func, installed.__file__, ctx.host)
+    ctx.log.flush_file()
+    # only names and plain values cross; the host only when it is not this process's real one (a test's)
+    host = None if isinstance(ctx.host.env, RealEnvironment) else ctx.host
+    resume(ctx.entry_func, ctx.main_func, installed.__file__, host=host,
+           chain=(p["state_stride_deps_updated_reached"], copy))
     raise PrimerError("the installed kernel returned instead of ending the run")
 
 
@@ -2399,6 +2472,11 @@ def call_client_main(ctx, main_func):
             "Run ./prime to install it." % (e, main_func),
             ExitCode.venv_not_ready,
         )
+    except SystemExit as e:
+        result = e.code
+        if result is not None and not isinstance(result, int):
+            ctx.host.env.write_stderr("%s\n" % (result,))
+            result = 1
     except Exception:
         import traceback
 
@@ -2505,6 +2583,8 @@ def _compute_tool_executed(ctx, p):
     elif args.wrap_entry_func == "start_app":
         raise UsageError("wrap start_app needs -m MODULE:FUNC, the function the script starts")
     script = _norm_join(env.cwd(), args.script_path)
+    if fs.is_dir(script):
+        raise UsageError("wrap -s %s: that is a directory; name the script file to write" % args.script_path)
     copy = p["state_proto_code_file_abs_path_inited"]
     text = render_entry_script(args.wrap_entry_func, os.path.relpath(copy, os.path.dirname(script)), args.main_func)
     if fs.lexists(script) and _read_or_empty(fs, script) != text and not args.force:
@@ -2909,19 +2989,24 @@ class Log(object):
         self._file = (fs, path)
 
     def flush_file(self):
-        """Append what was logged for the file so far (before a process ends or is replaced)."""
+        """Append what was logged for the file so far (before a process ends or is replaced). A log that
+        cannot be written costs one warning, not the run."""
         if self._file is not None and self._file_lines:
             fs, path = self._file
-            fs.append_text(path, "".join(self._file_lines))
-            self._file_lines = []
+            lines, self._file_lines = self._file_lines, []
+            try:
+                fs.append_text(path, "".join(lines))
+            except OSError as e:
+                self._file = None
+                self.warning("cannot write the file log %s: %s (logging to stderr only)" % (path, e.strerror or e))
 
     def progress(self, what):
         """Announce a long phase: a status line with the elapsed time on a terminal (returned, to tick and
         clear), one plain line on a pipe, nothing when quiet; INFO in the file log either way."""
-        self.to_file(self._stamped(20, "INFO", what, True))
         if self.level <= 20:
             self.log(20, what)
             return None
+        self.to_file(self._stamped(20, "INFO", what, True))
         if self.level > 30:
             return None
         if not self._env.stderr_is_tty():
@@ -2951,7 +3036,11 @@ class _StatusLine(object):
         self.tick(0.0)
 
     def tick(self, elapsed):
-        self._env.write_stderr("\r\033[K%s (%.1fs)" % (self._what, elapsed))
+        text = "%s (%.1fs)" % (self._what, elapsed)
+        width = self._env.terminal_width() - 1
+        if len(text) > width:  # one line only: a wrapped line could not be rewritten in place
+            text = "..." + text[len(text) - width + 3:]
+        self._env.write_stderr("\r\033[K%s" % text)
 
     def done(self):
         self._env.write_stderr("\r\033[K")
@@ -2979,7 +3068,7 @@ class RunContext(object):
     One context per process of the chain; nothing is kept at module level.
     """
 
-    def __init__(self, host, entry_func, main_func=None, forced_target=None, kernel_file=None):
+    def __init__(self, host, entry_func, main_func=None, forced_target=None, kernel_file=None, chain=None):
         if entry_func not in ENTRY_FUNCS:
             raise ValueError("unknown entry function %r (one of: %s)" % (entry_func, ", ".join(ENTRY_FUNCS)))
         self.host = host
@@ -2989,6 +3078,8 @@ class RunContext(object):
         self.kernel_file = kernel_file or host.env.kernel_path
         # set for a handover from a reference (0.13) copy, which does not pass the client's main along
         self.restart_after_refresh = False
+        # (stride, kernel copy path) handed over in-process by a copy: they win over the chain variables
+        self.chain = chain
         self.forced_target = forced_target
         self.coordinates = Coordinates(entry_func)
         self.graph = StateGraph(builtin_states())
@@ -3006,7 +3097,7 @@ class RunContext(object):
         """True in the process the user started (no chain variable yet, and not client code that a run
         started): warnings are given only there."""
         env = self.host.env
-        return env.get(EnvVar.PROTOPRIMER_PY_EXEC) is None and env.recall("knobs") is None
+        return self.chain is None and env.get(EnvVar.PROTOPRIMER_PY_EXEC) is None and env.recall("knobs") is None
 
     def warn_once(self, key, message):
         """A warning given once per invocation: once per process, and only in the chain's first process."""
@@ -3033,6 +3124,16 @@ class RunContext(object):
             self.log.error(e.message)
             self._log_traceback()
             code = e.exit_code
+        except KeyboardInterrupt:
+            self.log.error("interrupted (Ctrl-C): the next ./prime finishes or redoes what was cut short")
+            code = ExitCode.interrupted
+        except OSError as e:
+            where = " and ".join(str(name) for name in (e.filename, getattr(e, "filename2", None)) if name)
+            self.log.error(
+                "cannot read or write %s: %s (check its permissions and the free space)" % (where or "a file", e.strerror or e)
+            )
+            self._log_traceback()
+            code = ExitCode.file_error
         except Exception as e:
             self.log.error(
                 "internal error: %s: %s (this is a protoprimer bug; rerun with -v for the traceback)"
@@ -3099,11 +3200,13 @@ def main(host=None):
     _run_entry(host, EntryFunc.func_run_main)
 
 
-def resume_chain(entry_func, main_func, kernel_file, host=None):
+def resume_chain(entry_func, main_func, kernel_file, host=None, chain=None):
     """The handover: a kernel copy in the venv calls this function of the installed kernel, which takes the
-    run over from there (it refreshes the copy, then runs client code). Only names and plain values cross:
-    the copy and this module may be different versions. Ends the process (SystemExit) like boot_env."""
-    raise SystemExit(RunContext(host or real_host(), entry_func, main_func, kernel_file=kernel_file).run_guarded())
+    run over from there (it refreshes the copy, then runs client code). Only names and plain values cross
+    (`chain` is the stride reached and the copy's path): the copy and this module may be different
+    versions. Ends the process (SystemExit) like boot_env."""
+    context = RunContext(host or real_host(), entry_func, main_func, kernel_file=kernel_file, chain=chain)
+    raise SystemExit(context.run_guarded())
 
 
 _LEAP_STATES = {

@@ -565,7 +565,7 @@ def test_load_file_function_errors_are_the_real_ones_and_subprocess_is_refused()
         # then
         with pytest.raises(SyntaxError):
             process.proc.load_file_function("/repo/bad.py", "f")
-        with pytest.raises(AttributeError):
+        with pytest.raises(primer_kernel.ClientCodeMissing, match="defines no function"):
             process.proc.load_file_function("/repo/ok.py", "select_python_file_abs_path")
         with pytest.raises(FileNotFoundError):
             process.proc.load_file_function("/repo/missing.py", "f")

@@ -64,7 +64,9 @@ def run_real(repo, bin_dir, python, argv):
 
 def run_in_harness(repo, bin_dir, python, argv):
     world = World(root=WORLD_ROOT).copy_real_dir(repo, WORLD_ROOT)
-    world.add_interpreter(python, VERSION)
+    real = os.path.realpath(python)  # the same machine: bin/pythonX.Y is a link to the real interpreter
+    world.add_interpreter(real, VERSION)
+    world.add_symlink(python, real)
     world.path = [bin_dir]
     world.env = {"PATH": bin_dir, "HOME": "/", "LANG": "C.UTF-8"}
     with world.activate() as session:
@@ -101,7 +103,7 @@ def test_the_smoke_case_really_exercises_the_config(machine):
     assert code == 0, stderr
     derived = json.loads(stdout)["leap_derived"]
     assert derived["state_local_venv_dir_abs_path_inited"] == "{root}/venv.default"
-    assert derived["state_selected_python_file_abs_path_inited"] == machine[2]
+    assert derived["state_selected_python_file_abs_path_inited"] == os.path.realpath(machine[2])
     assert derived["state_project_descriptors_inited"][0]["install_extras"] == ["test"]
     assert "unknown field misspelled_field is ignored" in stderr
     assert not os.path.lexists(os.path.join(machine[0], "lconf")), "eval must not create the lconf link"
