@@ -13,10 +13,17 @@ class CopyEnvironment(kernel.RealEnvironment):
 
     def __init__(self, copy):
         self.copy = copy
+        self.memory = {}  # a fresh process's memory, not this test process's (./cmd/test fills that one)
 
     @property
     def kernel_path(self):
         return self.copy
+
+    def remember(self, key, value):
+        self.memory[key] = value
+
+    def recall(self, key, default=None):
+        return self.memory.get(key, default)
 
 
 @pytest.fixture
