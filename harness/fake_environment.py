@@ -169,6 +169,9 @@ class FakeEnvironment:
     def terminal_width(self):
         return 80
 
+    def enable_site(self):
+        """Client code's imports are simulated (world mains), so there is no site to load."""
+
     @property
     def isolated(self):
         """Whether the interpreter was launched with -I (sys.flags.isolated)."""
