@@ -6,7 +6,7 @@
   (`kernel.get_proto_kernel_abs_path(host=host)`), the derived config (`kernel.get_config(host=host)`, or
   the error it raised) and the `__file__` of the installed kernel the process can import (None if none);
 - "extend": a boot_env DAG extension's entry: calls `kernel.parse_args(host=host)` and records the parsed
-  namespace (`vars`, values made JSON-like), returns 0;
+  namespace (`vars`, values made JSON-like) and, like "report", the kernel path and config; returns 0;
 - "exit N": `sys.exit(N)` (raises SystemExit(N));
 - "return N": returns N;
 - "fail": raises RuntimeError("client main failed");
@@ -90,16 +90,7 @@ def builtin_main(behaviour: str) -> Callable[[Any], Any]:
                 call.installed_kernel = host.proc.import_module("protoprimer.primer_kernel").__file__
             except ImportError:
                 call.installed_kernel = None
-            try:
-                call.kernel_path = kernel.get_proto_kernel_abs_path(host=host)
-            except Exception as error:
-                call.kernel_path = None
-                call.config_error = _describe(error)
-            try:
-                config = kernel.get_config(host=host)
-                call.config = _plain(config) if isinstance(config, dict) else {"value": _plain(config)}
-            except Exception as error:
-                call.config_error = _describe(error)
+            _record_kernel_facts(call, kernel, host)
             return 0
         if behaviour == "extend":
             try:
@@ -108,6 +99,7 @@ def builtin_main(behaviour: str) -> Callable[[Any], Any]:
                 call.args_error = "SystemExit(%r)" % (error.code,)
                 raise
             call.args = _plain(dict(vars(namespace)))
+            _record_kernel_facts(call, kernel, host)  # an extension reads the config in-process too
             return 0
         if behaviour == "fail":
             raise RuntimeError("client main failed (the harness's built-in main 'fail')")
@@ -120,6 +112,20 @@ def builtin_main(behaviour: str) -> Callable[[Any], Any]:
     main.__doc__ = "The harness's built-in client main %r." % behaviour
     return main
 
+
+
+def _record_kernel_facts(call: Any, kernel: Any, host: Any) -> None:
+    """What client code gets in-process: the kernel copy's path and the derived config."""
+    try:
+        call.kernel_path = kernel.get_proto_kernel_abs_path(host=host)
+    except Exception as error:
+        call.kernel_path = None
+        call.config_error = _describe(error)
+    try:
+        config = kernel.get_config(host=host)
+        call.config = _plain(config) if isinstance(config, dict) else {"value": _plain(config)}
+    except Exception as error:
+        call.config_error = _describe(error)
 
 
 class MissingMain:

@@ -1,0 +1,1 @@
+"""A client of protoprimer: a package its venv installs."""

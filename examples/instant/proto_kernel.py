@@ -1,0 +1,3382 @@
+#!/usr/bin/env python3
+####################################################################################################
+# GENERATED CONTENT - ANY CHANGES WILL BE LOST
+####################################################################################################
+# This is a (proto) copy of `protoprimer.primer_kernel` updated automatically.
+# It is supposed to be versioned
+# (to be available in the "target" repo on clone),
+# but it should not be linted
+# (as its content/style is owned by the `protoprimer` project).
+####################################################################################################
+"""protoprimer kernel: the stand-alone bootstrapper of a git repo.
+
+protoprimer-kernel-file
+
+Rules this file lives by (tests enforce them):
+- standard library only; valid Python 3.7 syntax that 3.6 still parses, so that 3.6 is refused politely;
+- no module-level mutable state: one run of a process is one `RunContext`;
+- every effect (files, processes, environment, clock, output) goes through the ports of a `Host`; the real
+  adapters live in the "adapters" region below and nowhere else touches os/sys/subprocess/shutil/open;
+- stdlib modules that only some paths need are imported where they are used, to keep start-up cheap.
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+Sections, in order: version gate, ports and adapters, domain names, graph engine, states, CLI and
+logging, public API.
+"""
+
+# region: version gate
+import sys
+
+if sys.version_info < (3, 7):
+    sys.stderr.write(
+        "ERROR: protoprimer needs Python 3.7 or newer, but this is Python %d.%d.%d (%s).\n"
+        % (sys.version_info[0], sys.version_info[1], sys.version_info[2], sys.executable)
+    )
+    sys.exit(9)
+# endregion: version gate
+
+import os
+
+__version__ = "0.14.0.dev0"
+
+
+# region: adapters
+# The real adapters: the only code in this file that touches os, sys, subprocess, shutil, open or the
+# clock. Everything else receives a `Host` and calls its ports. Fakes of the same shape live in the
+# `harness` package; `tests/contract` keeps the two honest.
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+class RunResult(object):
+    """What a finished command left behind: its exit code and its captured output (text)."""
+
+    __slots__ = ("argv", "returncode", "stdout", "stderr")
+
+    def __init__(self, argv, returncode, stdout="", stderr=""):
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self):
+        return "RunResult(%r, returncode=%r)" % (self.argv, self.returncode)
+
+
+class RealFileSystem(object):
+    """Filesystem port. Paths are absolute strings; text is UTF-8."""
+
+    def read_text(self, path):
+        with open(path, "r", encoding="utf-8") as f:
+            return f.read()
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def write_text(self, path, text, mode=None):
+        """Write atomically: a sibling temporary file is renamed over `path`.
+
+        Parent directories are created. `path` itself is replaced, so a caller that wants to update the
+        target of a symlink passes the resolved path.
+        """
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        tmp_path = os.path.join(parent, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
+        try:
+            with open(tmp_path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+            if mode is not None:
+                os.chmod(tmp_path, mode)
+            os.replace(tmp_path, path)
+        except BaseException:
+            if os.path.lexists(tmp_path):
+                os.remove(tmp_path)
+            raise
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def exists(self, path):
+        return os.path.exists(path)
+
+    def lexists(self, path):
+        return os.path.lexists(path)
+
+    def is_file(self, path):
+        return os.path.isfile(path)
+
+    def is_dir(self, path):
+        return os.path.isdir(path)
+
+    def is_symlink(self, path):
+        return os.path.islink(path)
+
+    def read_link(self, path):
+        return os.readlink(path)
+
+    def make_symlink(self, target, path):
+        """Point the symlink `path` at `target` (text as given), replacing an existing link atomically."""
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        tmp_path = os.path.join(parent, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
+        if os.path.lexists(tmp_path):
+            os.remove(tmp_path)
+        os.symlink(target, tmp_path)
+        os.replace(tmp_path, path)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def append_text(self, path, text):
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text)
+
+    def stat_signature(self, path):
+        """'size:mtime_ns:inode' of the file behind `path` (links followed), or None when there is none."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return "%d:%d:%d" % (st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def make_dirs(self, path):
+        os.makedirs(path, exist_ok=True)
+
+    def real_path(self, path):
+        return os.path.realpath(path)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def same_file(self, path_a, path_b):
+        try:
+            return os.path.samefile(path_a, path_b)
+        except OSError:
+            return False
+
+    def list_dir(self, path):
+        return sorted(os.listdir(path))
+
+    def file_mode(self, path):
+        return os.stat(path).st_mode & 0o7777
+
+    def remove(self, path):
+        os.remove(path)
+
+    def remove_tree(self, path):
+        import shutil
+
+        shutil.rmtree(path)
+
+    def move(self, src, dst):
+        import shutil
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+        shutil.move(src, dst)
+
+
+class RealProcesses(object):
+    """Processes port: run a command, replace the current process, find an executable, call client code."""
+
+    def run(self, argv, env=None, cwd=None, stream=False, on_tick=None):
+        """Run `argv` to completion; a program that cannot start gives 127.
+
+        Output is captured, unless `stream`: then it goes to this process's stdout/stderr. `on_tick`, when
+        given, is called with the elapsed seconds about every 0.1 s while the command runs.
+        """
+        import subprocess
+        import time
+
+        pipe = None if stream else subprocess.PIPE
+        try:
+            child = subprocess.Popen(
+                list(argv), env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe,
+                universal_newlines=True,
+            )
+        except OSError as e:
+            return RunResult(argv, 127, "", "cannot run %s: %s" % (argv[0], e.strerror or e))
+        if on_tick is None:
+            stdout, stderr = child.communicate()
+        else:
+            started = time.time()
+            stdout, stderr = None, None
+            while True:
+                try:
+                    stdout, stderr = child.communicate(timeout=0.1)
+                    break
+                except subprocess.TimeoutExpired:
+                    on_tick(time.time() - started)
+        return RunResult(argv, child.returncode, stdout or "", stderr or "")
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def replace(self, argv, env):
+        """Replace this process with `argv` (argv[0] is the executable's path). Never returns."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(argv[0], list(argv), dict(env))
+
+    def which(self, name, path):
+        """The path of the executable `name` found on the PATH string `path`, or None."""
+        import shutil
+
+        return shutil.which(name, path=path)
+
+    def call_main(self, module_name, func_name):
+        """Import `module_name` and call its `func_name()`; return what it returns.
+
+        Failing to import the module or find the function raises ClientCodeMissing; whatever the function
+        raises propagates as it is. Client code can `import proto_kernel`, as under an entry script.
+        """
+        import importlib
+
+        sys.modules.setdefault("proto_kernel", sys.modules[__name__])
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as e:
+            missing = getattr(e, "name", None)
+            if missing and (module_name == missing or module_name.startswith(missing + ".")):
+                raise ClientCodeMissing("cannot import %s: %s" % (module_name, e))
+            raise  # the client module exists but its own imports fail: its traceback says why
+        func = getattr(module, func_name, None)
+        if func is None:
+            raise ClientCodeMissing("%s has no function %s" % (module_name, func_name))
+        return func()
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def import_module(self, name):
+        """Import the module `name` (ImportError when it cannot be)."""
+        import importlib
+
+        return importlib.import_module(name)
+
+    def find_module_file(self, name):
+        """The file the module `name` would be imported from, without running it (None if not found)."""
+        import importlib.util
+
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        return spec.origin if spec is not None and spec.has_location else None
+
+    def load_file_function(self, path, func_name):
+        """Load the Python file at `path` (whatever its suffix) as a module of its own and return its
+        function `func_name`; ClientCodeMissing when it defines none. Errors of its own code propagate."""
+        import importlib.machinery
+        import importlib.util
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+        loader = importlib.machinery.SourceFileLoader("protoprimer_loaded_file", path)
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+        loader.exec_module(module)
+        func = getattr(module, func_name, None)
+        if func is None:
+            raise ClientCodeMissing("%s defines no function %s" % (path, func_name))
+        return func
+
+    def try_lock(self, path):
+        """Take the exclusive lock on `path` (created if missing) and write our pid in it; None if another
+        live process holds it. The OS drops the lock when its holder dies."""
+        import fcntl
+
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return None
+        os.ftruncate(fd, 0)
+        os.write(fd, ("%d\n" % os.getpid()).encode())
+        return fd
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def unlock(self, handle):
+        """Release the lock; the file is emptied, so a pid found in it later means a holder that died."""
+        import fcntl
+
+        os.ftruncate(handle, 0)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
+
+    def lock_holder(self, path):
+        """The pid written in the lock file `path`, or None."""
+        try:
+            with open(path, "r") as f:
+                text = f.read().strip()
+        except OSError:
+            return None
+        return int(text) if text.isdigit() else None
+
+    def is_alive(self, pid):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+class RealEnvironment(object):
+    """Environment port: variables, argv, cwd, facts about this interpreter, the clock, the streams."""
+
+    def get(self, name, default=None):
+        return os.environ.get(name, default)
+
+    def variables(self):
+        """A copy of the environment variables."""
+        return dict(os.environ)
+
+    @property
+    def argv(self):
+        return list(sys.argv)
+
+    def cwd(self):
+        return os.getcwd()
+
+    @property
+    def executable(self):
+        return sys.executable
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    @property
+    def prefix(self):
+        return sys.prefix
+
+    @property
+    def base_prefix(self):
+        return getattr(sys, "base_prefix", sys.prefix)
+
+    @property
+    def version(self):
+        return tuple(sys.version_info[:3])
+
+    @property
+    def kernel_path(self):
+        """The file of the kernel that is running: a repo's copy, or the installed module."""
+        return os.path.abspath(__file__)
+
+    @property
+    def pid(self):
+        return os.getpid()
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def now(self):
+        import time
+
+        return time.time()
+
+    def write_stdout(self, text):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    def write_stderr(self, text):
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    def stderr_is_tty(self):
+        try:
+            return sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    @property
+    def isolated(self):
+        """Whether this interpreter runs isolated (-I)."""
+        return bool(getattr(sys.flags, "isolated", 0))
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def sleep(self, seconds):
+        import time
+
+        time.sleep(seconds)
+
+    def unset(self, name):
+        """Remove a variable from this process's environment (what client code will see)."""
+        os.environ.pop(name, None)
+
+    def remember(self, key, value):
+        """Keep `value` for the life of this process, for any kernel module in it (a copy or the installed
+        one): the handover of facts such as the kernel copy's path to client code, without env vars."""
+        memory = getattr(sys, "_protoprimer_memory", None)
+        if memory is None:
+            memory = {}
+            sys._protoprimer_memory = memory
+        memory[key] = value
+        installed = sys.modules.get("protoprimer.primer_kernel")
+        if key == "proto_kernel_abs_path" and hasattr(installed, "_proto_kernel_abs_path"):
+            installed._proto_kernel_abs_path = value  # where a protoprimer 0.13 installed kernel looks
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def recall(self, key, default=None):
+        value = getattr(sys, "_protoprimer_memory", {}).get(key)
+        if value is None and key == "proto_kernel_abs_path":
+            value = globals().get("_proto_kernel_abs_path")  # set by a protoprimer 0.13 copy's start_app
+        return default if value is None else value
+
+    def terminal_width(self):
+        import shutil
+
+        return shutil.get_terminal_size((80, 24)).columns
+
+    def enable_site(self):
+        """Load `site` (the venv's site-packages, .pth files) when this interpreter started without it
+        (-S, the fast entry script's way to start the venv's python): client code needs it."""
+        if sys.flags.no_site:
+            import site
+
+            site.main()
+
+
+# endregion: adapters
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+class Host(object):
+    """The world as the kernel sees it: a filesystem, processes and an environment."""
+
+    __slots__ = ("fs", "proc", "env")
+
+    def __init__(self, fs, proc, env):
+        self.fs = fs
+        self.proc = proc
+        self.env = env
+
+
+def real_host():
+    """The host of this real process."""
+    return Host(RealFileSystem(), RealProcesses(), RealEnvironment())
+
+
+# region: domain names (shared with the harness; kept at the top so tools can read them without running)
+
+# What the kernel runs to learn an interpreter's facts: one line each for version, executable, prefix
+# and base_prefix. Valid under Python 2.7 too, so an old candidate is reported by version, not by error.
+PYTHON_PROBE_CODE = (
+    "import sys; print('%d.%d.%d' % tuple(sys.version_info[:3])); print(sys.executable); "
+    "print(sys.prefix); print(getattr(sys, 'base_prefix', sys.prefix))"
+)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+# The entry script `wrap` writes. No blank lines inside: the kernel copy's generated body markers replace
+# blank lines, which would change a multi-line string.
+ENTRY_SCRIPT_LINES = (
+    "#!/usr/bin/env python3",
+    "# Entry script generated by protoprimer (`wrap`): it loads the repo's kernel copy by its path relative to",
+    "# this file and calls {entry_func}. Regenerate it with the `wrap` sub-command instead of editing it.",
+    "import sys",
+    "#",
+    "if sys.version_info < (3, 7):",
+    "    sys.stderr.write(",
+    "        \"ERROR: protoprimer needs Python 3.7 or newer, but this is Python %d.%d.%d (%s).\\n\"",
+    "        % (sys.version_info[0], sys.version_info[1], sys.version_info[2], sys.executable)",
+    "    )",
+    "    sys.exit(9)",
+    "#",
+    "import importlib.util",
+    "import os",
+    "#",
+    "PROTO_KERNEL_REL_PATH = \"{kernel_rel_path}\"",
+    "#",
+    "#",
+    "def import_proto_kernel():",
+    "    script_dir = os.path.dirname(os.path.abspath(__file__))",
+    "    kernel_path = os.path.normpath(os.path.join(script_dir, PROTO_KERNEL_REL_PATH))",
+    "    spec = importlib.util.spec_from_file_location(\"proto_kernel\", kernel_path)",
+    "    module = importlib.util.module_from_spec(spec)",
+    "    sys.modules[\"proto_kernel\"] = module",
+    "    spec.loader.exec_module(module)",
+    "    return module",
+    "#",
+    "#",
+    "if __name__ == \"__main__\":",
+    "    import_proto_kernel().{entry_func}({main_arg})",
+)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# The fast entry script: one file that is a POSIX-shell front and the Python entry script at once. For sh,
+# the line after the shebang runs `true`; for Python it opens a string literal that hides the shell part.
+FAST_ENTRY_FRONT = (
+    "#!/bin/sh",
+    "''''true",
+    "# Fast entry script generated by protoprimer (`wrap --fast`): a POSIX-shell front and a Python entry",
+    "# script in one file. When the venv is known good (it has the stamp of a completed build), the shell",
+    "# starts the venv's python directly (isolated, without site: the kernel confirms the venv, then loads",
+    "# site for client code); otherwise python3 on PATH runs the bootstrap. Regenerate it with `wrap --fast`.",
+    'case "$0" in */*) here="${{0%/*}}" ;; *) here=. ;; esac',
+    'venv="{venv_dir}"',
+    'if [ -f "$venv/protoprimer.stamp" ] && [ -x "$venv/bin/python" ]; then',
+    '    exec "$venv/bin/python" -I -S "$0" "$@"',
+    "fi",
+    'exec python3 "$0" "$@"',
+    "'" "''",
+)
+
+
+def render_fast_entry_script(entry_func, kernel_rel_path, main_func, venv_dir):
+    """The fast form of an entry script; `venv_dir` is "$here/<path relative to the script>" or absolute."""
+    front = "\n".join(FAST_ENTRY_FRONT).format(venv_dir=venv_dir)
+    return front + "\n" + render_entry_script(entry_func, kernel_rel_path, main_func).split("\n", 1)[1]
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def render_entry_script(entry_func, kernel_rel_path, main_func=None):
+    """The text of an entry script that loads the kernel copy at `kernel_rel_path` (relative to the
+    script's directory) and calls `entry_func` ("boot_env" or "start_app") with "module:func" (boot_env
+    may have none: it then bootstraps and runs `-c` or nothing)."""
+    main_arg = "" if main_func is None else '"%s"' % main_func
+    return "\n".join(ENTRY_SCRIPT_LINES).format(
+        entry_func=entry_func, kernel_rel_path=kernel_rel_path, main_arg=main_arg
+    ) + "\n"
+
+# endregion: domain names
+
+
+# region: domain names (continued)
+
+
+class StateStride(object):
+    """The milestones of the restart chain, carried between processes in PROTOPRIMER_PY_EXEC by name.
+
+    The names are a protocol shared with older and newer kernels: never rename, only append.
+    """
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    stride_py_unknown = "stride_py_unknown"
+    stride_py_arbitrary = "stride_py_arbitrary"
+    stride_py_required = "stride_py_required"
+    stride_py_venv = "stride_py_venv"
+    stride_deps_updated = "stride_deps_updated"
+    stride_src_updated = "stride_src_updated"
+
+
+STRIDE_ORDER = (
+    StateStride.stride_py_unknown,
+    StateStride.stride_py_arbitrary,
+    StateStride.stride_py_required,
+    StateStride.stride_py_venv,
+    StateStride.stride_deps_updated,
+    StateStride.stride_src_updated,
+)
+
+
+class EntryFunc(object):
+    """How the kernel was entered: the first graph coordinate, known before anything is evaluated."""
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    func_boot_env = "boot_env"  # an entry script: CLI, restarts, venv, then the client's main
+    func_start_app = "start_app"  # an entry script: no CLI; one hop into the venv, then the client's main
+    func_call_lib = "call_lib"  # get_config() from client code: in-process, no CLI, no restarts, no writes
+    func_run_main = "run_main"  # the kernel file run directly: CLI like boot_env, no client main
+
+    def __class_getitem__(cls, name):
+        """`EntryFunc["func_boot_env"]`: the reference's enum lookup by member name (see ContextBuilder)."""
+        return getattr(cls, name)
+
+
+ENTRY_FUNCS = (
+    EntryFunc.func_boot_env,
+    EntryFunc.func_start_app,
+    EntryFunc.func_call_lib,
+    EntryFunc.func_run_main,
+)
+
+
+class ExecMode(object):
+    """What the run has to do: the second graph coordinate, derived from the sub-command (or from the
+    entry function when there is no CLI). Known only after the CLI is parsed."""
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    mode_read = "mode_read"  # resolve and report config; no restarts that matter, no writes (eval, get_config)
+    mode_prime = "mode_prime"  # the whole chain: python, venv, installs, handover (boot, reset, shell)
+    mode_start = "mode_start"  # the venv must exist already; one hop into it (start_app, start)
+    mode_tool = "mode_tool"  # a local tool that needs no venv (wrap)
+
+
+EXEC_MODES = (ExecMode.mode_read, ExecMode.mode_prime, ExecMode.mode_start, ExecMode.mode_tool)
+
+# The exec modes each entry function can reach.
+ENTRY_FUNC_MODES = {
+    EntryFunc.func_boot_env: EXEC_MODES,
+    EntryFunc.func_run_main: EXEC_MODES,
+    EntryFunc.func_start_app: (ExecMode.mode_start,),
+    EntryFunc.func_call_lib: (ExecMode.mode_read,),
+}
+
+
+class SubCommand(object):
+    boot = "boot"
+    reset = "reset"
+    eval = "eval"
+    shell = "shell"
+    start = "start"
+    wrap = "wrap"
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+SUB_COMMAND_MODES = {
+    SubCommand.boot: ExecMode.mode_prime,
+    SubCommand.reset: ExecMode.mode_prime,
+    SubCommand.shell: ExecMode.mode_prime,
+    SubCommand.eval: ExecMode.mode_read,
+    SubCommand.start: ExecMode.mode_start,
+    SubCommand.wrap: ExecMode.mode_tool,
+}
+
+SUB_COMMAND_ALIASES = {"reboot": SubCommand.reset}
+
+
+class EnvVar(object):
+    """Environment variables of the protocol between the processes of a chain (and the user's knobs)."""
+
+    PROTOPRIMER_PY_EXEC = "PROTOPRIMER_PY_EXEC"
+    PROTOPRIMER_PROTO_CODE = "PROTOPRIMER_PROTO_CODE"
+    PROTOPRIMER_START_ID = "PROTOPRIMER_START_ID"
+    PROTOPRIMER_MAIN_FUNC = "PROTOPRIMER_MAIN_FUNC"
+    PROTOPRIMER_STDERR_LOG_LEVEL = "PROTOPRIMER_STDERR_LOG_LEVEL"
+    PROTOPRIMER_CONF_BASENAME = "PROTOPRIMER_CONF_BASENAME"
+    PROTOPRIMER_VENV_DRIVER = "PROTOPRIMER_VENV_DRIVER"
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+class ConfLeap(object):
+    """The hops of configuration discovery, in order."""
+
+    leap_input = "leap_input"
+    leap_primer = "leap_primer"
+    leap_client = "leap_client"
+    leap_env = "leap_env"
+    leap_derived = "leap_derived"
+
+
+CONF_LEAPS = (
+    ConfLeap.leap_input,
+    ConfLeap.leap_primer,
+    ConfLeap.leap_client,
+    ConfLeap.leap_env,
+    ConfLeap.leap_derived,
+)
+
+
+class VenvDriverType(object):
+    venv_pip = "venv_pip"
+    venv_uv = "venv_uv"
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+VENV_DRIVERS = (VenvDriverType.venv_pip, VenvDriverType.venv_uv)
+
+
+class ExitCode(object):
+    """Documented exit codes (docs/exit-codes.md)."""
+
+    success = 0
+    internal_error = 1  # a bug: an unexpected exception (rerun with -v for the traceback)
+    usage_error = 2  # bad command line
+    config_error = 3  # bad configuration file, field or env selection
+    chain_error = 4  # a forged or malformed PROTOPRIMER_* chain variable
+    no_python = 5  # no interpreter matches the required Python version
+    tool_failed = 6  # a venv or installer command failed (pip, uv, python -m venv)
+    venv_not_ready = 7  # start_app / start: the venv is missing or incomplete (run ./prime)
+    refused = 8  # wrap: the script exists with other content (pass --force)
+    python_too_old = 9  # the running interpreter is older than 3.7
+    file_error = 10  # a file or directory protoprimer needs cannot be read or written (permissions, space)
+    interrupted = 130  # Ctrl-C
+
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+# Config fields: name -> (expected JSON type, what it is for). The names are the public schema.
+PRIMER_FIELDS = ("ref_root_dir_rel_path", "global_conf_dir_rel_path")
+CLIENT_FIELDS = ("local_conf_symlink_rel_path", "default_env_dir_rel_path")
+COMMON_FIELDS = (
+    "required_python_version",
+    "python_selector_file_rel_path",
+    "local_venv_dir_rel_path",
+    "local_log_dir_rel_path",
+    "local_tmp_dir_rel_path",
+    "local_cache_dir_rel_path",
+    "venv_driver",
+    "version_constraints_file_basename",
+    "project_descriptors",
+    "install_specs",
+)
+FIELD_TYPES = {
+    "ref_root_dir_rel_path": str,
+    "global_conf_dir_rel_path": str,
+    "local_conf_symlink_rel_path": str,
+    "default_env_dir_rel_path": str,
+    "required_python_version": str,
+    "python_selector_file_rel_path": str,
+    "local_venv_dir_rel_path": str,
+    "local_log_dir_rel_path": str,
+    "local_tmp_dir_rel_path": str,
+    "local_cache_dir_rel_path": str,
+    "venv_driver": str,
+    "version_constraints_file_basename": str,
+    "project_descriptors": list,
+    "install_specs": list,
+}
+# Which leaps read which fields (the "roles" a file plays).
+ROLE_FIELDS = {
+    ConfLeap.leap_primer: PRIMER_FIELDS,
+    ConfLeap.leap_client: CLIENT_FIELDS + COMMON_FIELDS,
+    ConfLeap.leap_env: COMMON_FIELDS,
+}
+DESCRIPTOR_FIELDS = {"build_root_dir_rel_path": str, "install_extras": list, "install_group": str}
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+DEFAULT_CONF_BASENAME = "protoprimer.json"
+DEFAULT_GLOBAL_CONF_DIR = "gconf"
+DEFAULT_LOCAL_CONF_SYMLINK = "lconf"
+DEFAULT_DIRS = {
+    "local_venv_dir_rel_path": "venv",
+    "local_log_dir_rel_path": "log",
+    "local_tmp_dir_rel_path": "tmp",
+    "local_cache_dir_rel_path": "cache",
+}
+DEFAULT_CONSTRAINTS_BASENAME = "constraints.txt"
+PYTHON_VERSION_FILE = ".python-version"
+
+# The keys of the derived config, in the reference's order (its `eval` output is a contract), then ours.
+DERIVED_KEYS = (
+    "state_proto_code_file_abs_path_inited",
+    "state_primer_conf_file_abs_path_inited",
+    "state_ref_root_dir_abs_path_inited",
+    "state_global_conf_dir_abs_path_inited",
+    "state_global_conf_file_abs_path_inited",
+    "state_selected_env_dir_rel_path_inited",
+    "state_local_conf_symlink_abs_path_inited",
+    "state_local_conf_file_abs_path_inited",
+    "state_required_python_version_inited",
+    "state_selected_python_file_abs_path_inited",
+    "state_local_venv_dir_abs_path_inited",
+    "state_local_log_dir_abs_path_inited",
+    "state_local_tmp_dir_abs_path_inited",
+    "state_local_cache_dir_abs_path_inited",
+    "state_venv_driver_inited",
+    "state_version_constraints_file_basename_inited",
+    "state_project_descriptors_inited",
+    "state_python_selector_file_abs_path_inited",
+    "state_install_specs_inited",
+)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+class PrimerError(Exception):
+    """A failure the user can fix: one message, a documented exit code, no traceback unless -v."""
+
+    exit_code = ExitCode.internal_error
+
+    def __init__(self, message, exit_code=None):
+        Exception.__init__(self, message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class UsageError(PrimerError):
+    exit_code = ExitCode.usage_error
+
+
+class ConfigError(PrimerError):
+    exit_code = ExitCode.config_error
+
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+class ChainError(PrimerError):
+    exit_code = ExitCode.chain_error
+
+
+class ClientCodeMissing(Exception):
+    """The client's module:func cannot be imported or found (raised by the process port)."""
+
+
+class GraphError(Exception):
+    """A defect of the state graph itself (a programming error, not a user error)."""
+
+
+# endregion: domain names
+
+
+# region: graph engine
+# An append-only registry maps each state name to a factory. A factory looks at the graph coordinates
+# (entry function, exec mode) and returns the implementation of that state for them: its declared parents
+# and the function that computes its value, or None when the state has no meaning there. Graphs are built
+# backwards from a target, one node at a time, as values are asked for; a node reads only the parents it
+# declares, and only those it needs. Values are cached for the life of the context (one process).
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+class Coordinates(object):
+    """Where in the space of graphs a run is: (entry function, exec mode). Immutable.
+
+    The exec mode is None until the CLI is parsed; factories that need it must not be reached before.
+    """
+
+    __slots__ = ("entry_func", "exec_mode")
+
+    def __init__(self, entry_func, exec_mode=None):
+        self.entry_func = entry_func
+        self.exec_mode = exec_mode
+
+    def __repr__(self):
+        return "(%s, %s)" % (self.entry_func, self.exec_mode)
+
+
+class StateImpl(object):
+    """One implementation of a state: its declared parents and `compute(ctx, parents) -> value`."""
+
+    __slots__ = ("parents", "compute")
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def __init__(self, parents, compute):
+        self.parents = tuple(parents)
+        self.compute = compute
+
+
+def one_impl(parents, compute):
+    """A factory with one implementation for every coordinate."""
+    impl = StateImpl(parents, compute)
+    return lambda coords: impl
+
+
+def impl_by_mode(table, need_mode=True):
+    """A factory choosing by exec mode: `table` maps a mode (or None for "any other") to a StateImpl."""
+
+    def factory(coords):
+        if coords.exec_mode is None and need_mode:
+            return None
+        return table.get(coords.exec_mode, table.get(None))
+
+    return factory
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def impl_by_entry(table):
+    """A factory choosing by entry function: `table` maps an entry function (or None) to a StateImpl."""
+    return lambda coords: table.get(coords.entry_func, table.get(None))
+
+
+class ParentValues(object):
+    """What a computing state may read: the values of its declared parents, evaluated on demand."""
+
+    __slots__ = ("_ctx", "_name", "_parents")
+
+    def __init__(self, ctx, name, parents):
+        self._ctx = ctx
+        self._name = name
+        self._parents = parents
+
+    def __getitem__(self, parent):
+        if parent not in self._parents:
+            raise GraphError(
+                "state %s read %s, which it does not declare as a parent (declared: %s)"
+                % (self._name, parent, ", ".join(self._parents) or "none")
+            )
+        return self._ctx.eval_state(parent)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+class StateGraph(object):
+    """The registry (name -> factory) and the per-process cache of values."""
+
+    def __init__(self, factories):
+        self._factories = dict(factories)
+        self._values = {}
+        self._evaluating = []
+
+    def names(self):
+        return list(self._factories)
+
+    def is_registered(self, name):
+        return name in self._factories
+
+    def register(self, name, factory, replace=False):
+        """Add a state (names are append-only); with replace=True swap the factory of an existing name and
+        return the previous one, so an extension can wrap it."""
+        previous = self._factories.get(name)
+        if previous is not None and not replace:
+            raise GraphError("state %s is already registered; pass replace=True to swap its factory" % name)
+        if previous is None and replace:
+            raise GraphError("state %s is not registered, so it cannot be replaced" % name)
+        self._factories[name] = factory
+        return previous
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def impl(self, name, coords):
+        factory = self._factories.get(name)
+        if factory is None:
+            raise GraphError("state %s is not registered" % name)
+        impl = factory(coords)
+        if impl is None:
+            raise GraphError("state %s has no implementation for coordinates %r" % (name, coords))
+        return impl
+
+    def is_cached(self, name):
+        return name in self._values
+
+    def eval(self, name, ctx):
+        if name in self._values:
+            return self._values[name]
+        if name in self._evaluating:
+            cycle = self._evaluating[self._evaluating.index(name):] + [name]
+            raise GraphError("cycle in the state graph: %s" % " -> ".join(cycle))
+        impl = self.impl(name, ctx.coordinates)
+        self._evaluating.append(name)
+        try:
+            value = impl.compute(ctx, ParentValues(ctx, name, impl.parents))
+        finally:
+            self._evaluating.pop()
+        self._values[name] = value
+        return value
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def walk_graph(factories, coords, target):
+    """Build the graph reachable from `target` at `coords` without computing anything.
+
+    Returns (edges, problems): edges as (parent, child) pairs; problems as sentences naming the states
+    involved (unregistered parents, missing implementations, cycles).
+    """
+    edges = []
+    problems = []
+    done = set()
+    path = []
+
+    def visit(name):
+        if name in path:
+            cycle = path[path.index(name):] + [name]
+            problems.append("cycle at %r: %s" % (coords, " -> ".join(cycle)))
+            return
+        if name in done:
+            return
+        factory = factories.get(name)
+        if factory is None:
+            problems.append(
+                "%s is not registered (required by %s at %r)" % (name, path[-1] if path else "the target", coords)
+            )
+            done.add(name)
+            return
+        impl = factory(coords)
+        if impl is None:
+            problems.append(
+                "%s has no implementation at %r (required by %s)" % (name, coords, path[-1] if path else "the target")
+            )
+            done.add(name)
+            return
+        path.append(name)
+        for parent in impl.parents:
+            edges.append((parent, name))
+            visit(parent)
+        path.pop()
+        done.add(name)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    visit(target)
+    return edges, problems
+
+
+# endregion: graph engine
+
+
+# region: states
+
+
+class ConfFile(object):
+    """A config file as read: where it is, whether it exists, and its JSON object (empty when missing)."""
+
+    __slots__ = ("path", "present", "data")
+
+    def __init__(self, path, present, data):
+        self.path = path
+        self.present = present
+        self.data = data
+
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+class EnvSelection(object):
+    """Which env dir this run uses, why, and the state of the `lconf` link that names it."""
+
+    __slots__ = ("env_abs", "env_rel", "source", "link_path", "link_points_there")
+
+    def __init__(self, env_abs, env_rel, source, link_path, link_points_there):
+        self.env_abs = env_abs
+        self.env_rel = env_rel
+        self.source = source
+        self.link_path = link_path
+        self.link_points_there = link_points_there
+
+
+class PythonCandidate(object):
+    """An interpreter found for the required version (`path` is its sys.executable; `found` the PATH hit
+    that led to it, such as a pyenv shim), or the record of why none was."""
+
+    __slots__ = ("path", "version", "tried", "found")
+
+    def __init__(self, path, version, tried, found=None):
+        self.path = path
+        self.version = version
+        self.tried = tried
+        self.found = found
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _json_type_name(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+_EXPECTED_TYPE_NAMES = {str: "a string", list: "a list", dict: "an object"}
+
+
+def _check_type(path, field_path, value, expected, allow_null=True):
+    if value is None and allow_null:
+        return
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise ConfigError(
+            "%s: field %s must be %s, got %s (%s)"
+            % (path, field_path, _EXPECTED_TYPE_NAMES[expected], _json_type_name(value), _short_json(value))
+        )
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _short_json(value):
+    import json
+
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_conf_types(path, data):
+    """Reject known fields of the wrong JSON type, naming the file, the field and the type expected."""
+    for field, expected in FIELD_TYPES.items():
+        if field in data:
+            _check_type(path, field, data[field], expected)
+    for index, item in enumerate(data.get("project_descriptors") or ()):
+        where = "project_descriptors[%d]" % index
+        _check_type(path, where, item, dict, allow_null=False)
+        if "build_root_dir_rel_path" not in item:
+            raise ConfigError("%s: %s needs the field build_root_dir_rel_path (a project dir)" % (path, where))
+        for key, expected in DESCRIPTOR_FIELDS.items():
+            if key in item:
+                _check_type(path, "%s.%s" % (where, key), item[key], expected, allow_null=key != "build_root_dir_rel_path")
+        for extra_index, extra in enumerate(item.get("install_extras") or ()):
+            _check_type(path, "%s.install_extras[%d]" % (where, extra_index), extra, str, allow_null=False)
+    for index, item in enumerate(data.get("install_specs") or ()):
+        where = "install_specs[%d]" % index
+        if not isinstance(item, dict) or len(item) != 1:
+            raise ConfigError(
+                "%s: %s must be an object with exactly one key, the install group: "
+                '{"GROUP": {"extra_command_args": [...]}}, got %s' % (path, where, _short_json(item))
+            )
+        group, spec = list(item.items())[0]
+        _check_type(path, "%s.%s" % (where, group), spec, dict, allow_null=False)
+        for key in spec:
+            if key != "extra_command_args":
+                raise ConfigError("%s: %s.%s has the unknown key %s (known: extra_command_args)" % (path, where, group, key))
+        args = spec.get("extra_command_args") or []
+        _check_type(path, "%s.%s.extra_command_args" % (where, group), args, list)
+        for arg_index, arg in enumerate(args):
+            _check_type(path, "%s.%s.extra_command_args[%d]" % (where, group, arg_index), arg, str, allow_null=False)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def load_conf_file(fs, path):
+    """Read a config file: missing is not an error (present=False); anything malformed is a ConfigError."""
+    try:
+        text = fs.read_text(path)
+    except FileNotFoundError:
+        return ConfFile(path, False, {})
+    except IsADirectoryError:
+        raise ConfigError("%s is a directory, not a JSON config file" % path)
+    except UnicodeDecodeError as e:
+        raise ConfigError("%s is not UTF-8 text (byte %d): save it as UTF-8 JSON" % (path, e.start))
+    except OSError as e:
+        raise ConfigError("cannot read %s: %s" % (path, e.strerror or e))
+    if not text.strip():
+        raise ConfigError("%s is empty: a config file holds one JSON object, for example {}" % path)
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        line = getattr(e, "lineno", None)
+        column = getattr(e, "colno", None)
+        reason = getattr(e, "msg", str(e))
+        raise ConfigError("%s: malformed JSON at line %s, column %s: %s" % (path, line, column, reason))
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "%s: the top level is %s, but a config file holds one JSON object {...}" % (path, _json_type_name(data))
+        )
+    _check_conf_types(path, data)
+    return ConfFile(path, True, data)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _norm_join(base, rel):
+    return os.path.normpath(os.path.join(base, rel))
+
+
+def _is_inside(path, root):
+    rel = os.path.relpath(path, root)
+    return rel != ".." and not rel.startswith(".." + os.sep)
+
+
+def _override(p, field):
+    """The effective value of a common field and the file it came from: the local (env) file wins, even
+    with null (which resets the field to its default); then the global (client) file; else (None, None)."""
+    env_conf = p["state_env_conf_file_data_loaded"]
+    client_conf = p["state_client_conf_file_data_loaded"]
+    if field in env_conf.data:
+        return env_conf.data[field], env_conf.path
+    if field in client_conf.data:
+        return client_conf.data[field], client_conf.path
+    return None, None
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+
+
+# --- phase 1: what the process was started with (no exec mode yet)
+
+
+KNOBS = (EnvVar.PROTOPRIMER_CONF_BASENAME, EnvVar.PROTOPRIMER_VENV_DRIVER)
+
+
+def knob(ctx, name):
+    """A user's PROTOPRIMER_* setting: from the environment, or (in client code, where the variables are
+    gone) as the run that started the client code had it."""
+    value = ctx.host.env.get(name)
+    return value if value is not None else ctx.host.env.recall("knobs", {}).get(name)
+
+
+def _compute_py_exec(ctx, p):
+    value = ctx.chain[0] if ctx.chain else ctx.host.env.get(EnvVar.PROTOPRIMER_PY_EXEC)
+    if value is None:
+        return StateStride.stride_py_unknown
+    if value not in STRIDE_ORDER:
+        raise ChainError(
+            "%s=%r is not a stride name (one of: %s). protoprimer sets it only between its own processes: "
+            "unset it and run again." % (EnvVar.PROTOPRIMER_PY_EXEC, value, ", ".join(STRIDE_ORDER))
+        )
+    return value
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_start_id(ctx, p):
+    value = ctx.host.env.get(EnvVar.PROTOPRIMER_START_ID)
+    if value is not None:
+        if not value or "/" in value or value.startswith("."):
+            raise ChainError(
+                "%s=%r is not a start id; it is set only between protoprimer's own processes: unset it"
+                % (EnvVar.PROTOPRIMER_START_ID, value)
+            )
+        return value
+    import time
+
+    env = ctx.host.env
+    return "%sZ.%d" % (time.strftime("%Y%m%dT%H%M%S", time.gmtime(env.now())), env.pid)
+
+
+def _compute_proto_code_var(ctx, p):
+    if ctx.chain:
+        return ctx.chain[1]
+    value = ctx.host.env.get(EnvVar.PROTOPRIMER_PROTO_CODE)
+    if value is None:
+        return None
+    if ctx.host.env.get(EnvVar.PROTOPRIMER_PY_EXEC) is None:
+        raise ChainError(
+            "%s is set but %s is not: it leaked from another protoprimer run (a client main or shell of an "
+            "older version); unset it and run again" % (EnvVar.PROTOPRIMER_PROTO_CODE, EnvVar.PROTOPRIMER_PY_EXEC)
+        )
+    if not os.path.isabs(value) or not ctx.host.fs.is_file(value):
+        raise ChainError(
+            "%s=%r must be the absolute path of an existing kernel file; it is set only between "
+            "protoprimer's own processes: unset it and run again." % (EnvVar.PROTOPRIMER_PROTO_CODE, value)
+        )
+    return os.path.normpath(value)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_args(ctx, p):
+    return parse_cli(ctx.host.env.argv[1:], ctx.host.env)
+
+
+LOG_LEVEL_NAMES = {
+    "NOTSET": 0,
+    "DEBUG": 10,
+    "INFO": 20,
+    "WARNING": 30,
+    "WARN": 30,
+    "ERROR": 40,
+    "CRITICAL": 50,
+    "FATAL": 50,
+}
+
+
+def _compute_log_level_var(ctx, p):
+    value = ctx.host.env.get(EnvVar.PROTOPRIMER_STDERR_LOG_LEVEL)
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        level = int(text)
+        if level >= 0:
+            return level
+    elif text.upper() in LOG_LEVEL_NAMES:
+        return LOG_LEVEL_NAMES[text.upper()]
+    ctx.warn_once(
+        "log-level-var",
+        "%s=%r is not a log level (a name such as DEBUG, INFO, WARNING, ERROR, or a number >= 0): ignored"
+        % (EnvVar.PROTOPRIMER_STDERR_LOG_LEVEL, value),
+    )
+    return None
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _log_level_from_var(ctx, p):
+    level = p["state_input_stderr_log_level_var_loaded"]
+    return 30 if level is None else level
+
+
+def _log_level_with_args(ctx, p):
+    args = p["state_args_parsed"]
+    level = _log_level_from_var(ctx, p) + 10 * (args.stderr_log_level_quiet - args.stderr_log_level_verbose)
+    return max(level, 0)
+
+
+def _compute_log_configured(ctx, p):
+    level = p["state_stderr_log_level_finalized"]
+    ctx.log.level = level
+    return level
+
+
+def _compute_sub_command_from_args(ctx, p):
+    return p["state_args_parsed"].sub_command
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_exec_mode(ctx, p):
+    p["state_input_py_exec_var_loaded"]  # a forged chain variable stops every run, whatever it does
+    sub_command = p["state_input_sub_command_arg_loaded"]
+    p["state_stderr_log_configured"]
+    if ctx.entry_func == EntryFunc.func_call_lib:
+        return ExecMode.mode_read
+    return SUB_COMMAND_MODES[sub_command]
+
+
+def _compute_final_target(ctx, p):
+    if ctx.forced_target is not None:
+        return ctx.forced_target
+    mode = p["state_exec_mode_inited"]
+    if ctx.coordinates.entry_func in (EntryFunc.func_boot_env, EntryFunc.func_run_main):
+        args = p["state_args_parsed"]
+        if getattr(args, "final_state", None):
+            if not ctx.graph.is_registered(args.final_state):
+                raise UsageError("--final_state %s: no state of that name is registered" % args.final_state)
+            return args.final_state
+    return FINAL_TARGETS[mode]
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# --- phase 2: configuration leaps
+
+
+def _compute_proto_code_path(ctx, p):
+    """The kernel copy: named by the chain variable in later processes, kept in-process for client code
+    (which never sees the variable), else the file of the kernel that is running."""
+    from_var = p["state_input_proto_code_file_abs_path_var_loaded"]
+    if from_var is not None:
+        return from_var
+    remembered = ctx.host.env.recall("proto_kernel_abs_path")
+    if remembered is not None:
+        return remembered
+    return os.path.normpath(ctx.host.env.kernel_path)
+
+
+def _compute_primer_conf_path(ctx, p):
+    kernel_path = p["state_proto_code_file_abs_path_inited"]
+    kernel_dir = os.path.dirname(kernel_path)
+    env = ctx.host.env
+    candidates = []
+    forced = knob(ctx, EnvVar.PROTOPRIMER_CONF_BASENAME)
+    if forced is not None:
+        if not forced or os.path.basename(forced) != forced or forced in (".", ".."):
+            raise ConfigError(
+                "%s=%r must be a file name (no directory part), for example proto_kernel.json"
+                % (EnvVar.PROTOPRIMER_CONF_BASENAME, forced)
+            )
+        candidates.append(forced)
+    argv = env.argv
+    if argv and argv[0]:
+        candidates.append(os.path.splitext(os.path.basename(argv[0]))[0] + ".json")
+    candidates.append(os.path.splitext(os.path.basename(kernel_path))[0] + ".json")
+    candidates.append(DEFAULT_CONF_BASENAME)
+    for basename in candidates:
+        path = os.path.join(kernel_dir, basename)
+        if ctx.host.fs.is_file(path):
+            return path
+    ctx.warn_once(
+        "primer-missing",
+        "no config file next to the kernel %s (looked for %s): using the defaults; "
+        "`eval` shows the effective config" % (kernel_path, ", ".join(_unique(candidates))),
+    )
+    return os.path.join(kernel_dir, DEFAULT_CONF_BASENAME)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _unique(items):
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _compute_primer_conf(ctx, p):
+    return load_conf_file(ctx.host.fs, p["state_primer_conf_file_abs_path_inited"])
+
+
+def _compute_ref_root(ctx, p):
+    kernel_dir = os.path.dirname(p["state_proto_code_file_abs_path_inited"])
+    primer = p["state_primer_conf_file_data_loaded"]
+    rel = primer.data.get("ref_root_dir_rel_path")
+    if rel is None:
+        return kernel_dir
+    ref_root = _norm_join(kernel_dir, rel)
+    if not ctx.host.fs.is_dir(ref_root):
+        raise ConfigError(
+            "%s: field ref_root_dir_rel_path is %r, so the ref root would be %s, which is not a directory"
+            % (primer.path, rel, ref_root)
+        )
+    return ref_root
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_global_conf_dir(ctx, p):
+    primer = p["state_primer_conf_file_data_loaded"]
+    rel = primer.data.get("global_conf_dir_rel_path") or DEFAULT_GLOBAL_CONF_DIR
+    return _norm_join(p["state_ref_root_dir_abs_path_inited"], rel)
+
+
+def _compute_global_conf_path(ctx, p):
+    basename = os.path.basename(p["state_primer_conf_file_abs_path_inited"])
+    return os.path.join(p["state_global_conf_dir_abs_path_inited"], basename)
+
+
+def _compute_client_conf(ctx, p):
+    """The global file. Its absence is worth a warning only where one is expected: the primer file names
+    the global dir, or that dir exists (the min layout has neither, by design)."""
+    conf = load_conf_file(ctx.host.fs, p["state_global_conf_file_abs_path_inited"])
+    primer = p["state_primer_conf_file_data_loaded"]
+    expected = "global_conf_dir_rel_path" in primer.data or ctx.host.fs.is_dir(os.path.dirname(conf.path))
+    if not conf.present and expected:
+        ctx.warn_once(
+            "global-missing",
+            "no global config %s: using the defaults; `eval` shows the effective config" % conf.path,
+        )
+    return conf
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _select_env(ctx, p, cli_env, resetting=False):
+    fs = ctx.host.fs
+    ref_root = p["state_ref_root_dir_abs_path_inited"]
+    client = p["state_client_conf_file_data_loaded"]
+    link_rel = client.data.get("local_conf_symlink_rel_path") or DEFAULT_LOCAL_CONF_SYMLINK
+    link_path = _norm_join(ref_root, link_rel)
+    if os.path.isabs(link_rel) or not _is_inside(link_path, ref_root) or link_path == ref_root:
+        raise ConfigError(
+            "%s: field local_conf_symlink_rel_path must be a path inside the ref root %s, relative to it; got %r"
+            % (client.path, ref_root, link_rel)
+        )
+    link_target = None
+    if fs.lexists(link_path):
+        if not fs.is_symlink(link_path):
+            raise ConfigError(
+                "%s is not a symlink: protoprimer keeps a symlink there that points at the selected env dir "
+                "(field local_conf_symlink_rel_path); move that file or directory away" % link_path
+            )
+        link_target = _norm_join(os.path.dirname(link_path), fs.read_link(link_path))
+    stale = link_target is not None and not fs.is_dir(link_target)
+    if cli_env is not None:
+        env_abs = _resolve_env_arg(ctx, ref_root, cli_env)
+        source = "--env %s" % cli_env
+    elif link_target is not None and not (stale and resetting):
+        if stale:
+            raise ConfigError(
+                "%s points to %s, which is not a directory: pick an env with --env DIR, or run reset"
+                % (link_path, link_target)
+            )
+        env_abs = link_target
+        source = "the symlink %s" % link_path
+    else:
+        if stale:
+            ctx.log.warning("%s points to %s, which is gone: reset goes back to the default env" % (link_path, link_target))
+        default_rel = client.data.get("default_env_dir_rel_path")
+        if default_rel is None:
+            return EnvSelection(None, None, "no env", link_path, False)
+        env_abs = _norm_join(ref_root, default_rel)
+        if os.path.isabs(default_rel) or not fs.is_dir(env_abs):
+            raise ConfigError(
+                "%s: field default_env_dir_rel_path must name a directory relative to the ref root %s; "
+                "%r does not" % (client.path, ref_root, default_rel)
+            )
+        source = "field default_env_dir_rel_path in %s" % client.path
+    if not _is_inside(env_abs, ref_root) or env_abs == ref_root:
+        raise ConfigError(
+            "env dir %s (from %s) must be a directory inside the ref root %s" % (env_abs, source, ref_root)
+        )
+    points_there = link_target is not None and fs.same_file(link_path, env_abs)
+    return EnvSelection(env_abs, os.path.relpath(env_abs, ref_root), source, link_path, points_there)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _resolve_env_arg(ctx, ref_root, cli_env):
+    fs = ctx.host.fs
+    if os.path.isabs(cli_env):
+        candidates = [os.path.normpath(cli_env)]
+    else:
+        candidates = [_norm_join(ref_root, cli_env), _norm_join(ctx.host.env.cwd(), cli_env)]
+    for candidate in candidates:
+        if fs.is_dir(candidate):
+            return candidate
+    raise ConfigError("--env %s: no such directory (looked for %s)" % (cli_env, " and ".join(_unique(candidates))))
+
+
+def _compute_env_selection_from_args(ctx, p):
+    args = p["state_args_parsed"]
+    return _select_env(ctx, p, args.selected_env_dir, resetting=args.sub_command == SubCommand.reset)
+
+
+def _compute_env_selection(ctx, p):
+    return _select_env(ctx, p, None)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_selected_env_rel(ctx, p):
+    return p["state_env_selection_inited"].env_rel
+
+
+def _compute_symlink_path(ctx, p):
+    selection = p["state_env_selection_inited"]
+    if selection.env_abs is None:
+        return p["state_ref_root_dir_abs_path_inited"]
+    return selection.link_path
+
+
+def _compute_symlink_ensured(ctx, p):
+    """Point the `lconf` link at the selected env when it does not already (writes; prime mode only)."""
+    selection = p["state_env_selection_inited"]
+    fs = ctx.host.fs
+    if selection.env_abs is None and fs.lexists(selection.link_path) and not fs.exists(selection.link_path):
+        fs.remove(selection.link_path)  # reset with no default env: the stale link goes
+        ctx.log.info("removed the stale link %s" % selection.link_path)
+        return True
+    if selection.env_abs is None or selection.link_points_there:
+        return False
+    target = os.path.relpath(selection.env_abs, os.path.dirname(selection.link_path))
+    ctx.host.fs.make_symlink(target, selection.link_path)
+    ctx.log.info("pointed %s at %s (%s)" % (selection.link_path, target, selection.source))
+    return True
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _local_conf_path(ctx, p, link_ready):
+    selection = p["state_env_selection_inited"]
+    basename = os.path.basename(p["state_primer_conf_file_abs_path_inited"])
+    if selection.env_abs is None:
+        return os.path.join(p["state_ref_root_dir_abs_path_inited"], basename)
+    if link_ready or selection.link_points_there:
+        return os.path.join(selection.link_path, basename)
+    return os.path.join(selection.env_abs, basename)
+
+
+def _compute_local_conf_path_prime(ctx, p):
+    p["state_local_conf_symlink_ensured"]
+    return _local_conf_path(ctx, p, True)
+
+
+def _compute_local_conf_path(ctx, p):
+    return _local_conf_path(ctx, p, False)
+
+
+def _compute_env_conf(ctx, p):
+    conf = load_conf_file(ctx.host.fs, p["state_local_conf_file_abs_path_inited"])
+    selection = p["state_env_selection_inited"]
+    if not conf.present and selection.env_abs is not None:
+        ctx.warn_once(
+            "local-missing",
+            "no local config %s in the env dir %s: the global config applies as it is"
+            % (os.path.basename(conf.path), selection.env_abs),
+        )
+    return conf
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_conf_files_checked(ctx, p):
+    """Warn once per field that no leap reads from the file it is in, naming the file and the field."""
+    roles = []  # (ConfFile, leap)
+    for name, leap in (
+        ("state_primer_conf_file_data_loaded", ConfLeap.leap_primer),
+        ("state_client_conf_file_data_loaded", ConfLeap.leap_client),
+        ("state_env_conf_file_data_loaded", ConfLeap.leap_env),
+    ):
+        roles.append((p[name], leap))
+    fs = ctx.host.fs
+    by_file = []  # [(ConfFile, set of known fields, [leaps])]
+    for conf, leap in roles:
+        if not conf.present:
+            continue
+        for entry in by_file:
+            if entry[0].path == conf.path or fs.same_file(entry[0].path, conf.path):
+                entry[1].update(ROLE_FIELDS[leap])
+                entry[2].append(leap)
+                break
+        else:
+            by_file.append((conf, set(ROLE_FIELDS[leap]), [leap]))
+    for conf, known, leaps in by_file:
+        for field in conf.data:
+            if field in known or field.startswith("_"):
+                continue
+            if field in FIELD_TYPES:
+                where = [leap for leap, fields in ROLE_FIELDS.items() if field in fields]
+                message = "%s: field %s is not read from this file (%s); it belongs in the %s config" % (
+                    conf.path,
+                    field,
+                    " and ".join(_LEAP_TITLES[leap] for leap in leaps),
+                    " or ".join(_LEAP_TITLES[leap] for leap in where),
+                )
+            else:
+                message = "%s: unknown field %s is ignored (known fields: docs/config.md)" % (conf.path, field)
+            ctx.warn_once("field:%s:%s" % (conf.path, field), message)
+    return True
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+_LEAP_TITLES = {
+    ConfLeap.leap_primer: "primer",
+    ConfLeap.leap_client: "global",
+    ConfLeap.leap_env: "local",
+}
+
+
+# --- derived fields
+
+
+def parse_python_version(text):
+    """'3', '3.11' or '3.11.7' -> a tuple of 1 to 3 ints; anything else -> None."""
+    parts = text.strip().split(".")
+    if not 1 <= len(parts) <= 3 or not all(part.isdigit() for part in parts):
+        return None
+    return tuple(int(part) for part in parts)
+
+
+def _read_python_version_file(fs, path):
+    try:
+        text = fs.read_text(path)
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError("cannot read %s: %s" % (path, e))
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return line
+    return None
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_selector_path(ctx, p):
+    value, source = _override(p, "python_selector_file_rel_path")
+    if value is None:
+        return None
+    return _norm_join(p["state_ref_root_dir_abs_path_inited"], value)
+
+
+class Probe(object):
+    """What an interpreter said about itself (version, sys.executable, its venv dir or None), or the
+    `problem` that kept it from answering."""
+
+    __slots__ = ("version", "executable", "venv", "problem")
+
+    def __init__(self, version=None, executable=None, venv=None, problem=None):
+        self.version = version
+        self.executable = executable
+        self.venv = venv
+        self.problem = problem
+
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+def probe_python(host, path):
+    """Ask the interpreter at `path` about itself (with -E -s, which Python 2 accepts too, so that an old
+    interpreter is reported by its version)."""
+    result = host.proc.run([path, "-E", "-s", "-c", PYTHON_PROBE_CODE])
+    lines = result.stdout.splitlines()
+    if result.returncode != 0 or len(lines) < 2:
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        return Probe(problem="does not run (exit %d%s)" % (result.returncode, ": " + detail[-1] if detail else ""))
+    version = parse_python_version(lines[0])
+    if version is None or len(version) != 3:
+        return Probe(problem="answered the version probe with %r" % lines[0])
+    in_venv = len(lines) >= 4 and lines[2] != lines[3]
+    return Probe(version, lines[1], lines[2] if in_venv else None)
+
+
+def probe_base_python(host, path, known=None):
+    """Probe a candidate to make a venv from. The running interpreter needs no process; an unchanged file
+    probed before (`known`: real path -> (file signature, version, executable)) is not probed again; a venv's
+    python is rejected. The executable is the real file, the interpreter's identity."""
+    env = host.env
+    fs = host.fs
+    if fs.same_file(path, env.executable) and env.prefix == env.base_prefix:
+        return Probe(env.version, fs.real_path(env.executable))
+    remembered = (known or {}).get(fs.real_path(path))
+    if remembered is not None and remembered[0] == fs.stat_signature(path):
+        return Probe(remembered[1], remembered[2])
+    probe = probe_python(host, path)
+    if probe.venv is not None:
+        return Probe(problem="is the python of the venv %s, not a base interpreter" % probe.venv)
+    if probe.problem is None:
+        probe.executable = fs.real_path(probe.executable)
+    return probe
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def version_matches(version, required):
+    return tuple(version[: len(required)]) == tuple(required)
+
+
+def find_python(host, required, known=None):
+    """Search every PATH directory (without an active foreign venv) for pythonX.Y.Z, pythonX.Y, pythonX,
+    python; return the first base interpreter whose version matches."""
+    path_dirs = [d for d in clean_env(host.env.variables()).get("PATH", "").split(os.pathsep) if d]
+    names = ["python" + ".".join(str(part) for part in required[:size]) for size in (3, 2, 1) if len(required) >= size]
+    tried = []
+    seen = []
+    for name in _unique(names + ["python"]):
+        hits = _unique([hit for hit in (host.proc.which(name, d) for d in path_dirs) if hit is not None])
+        if not hits:
+            tried.append("%s: not on PATH" % name)
+        for found in hits:
+            real = host.fs.real_path(found)
+            if real in seen:
+                continue
+            probe = probe_base_python(host, found, known)
+            if probe.problem is not None:
+                tried.append("%s: %s" % (found, probe.problem))
+                if not probe.problem.startswith("is the python of the venv"):
+                    seen.append(real)
+                continue
+            seen.append(real)
+            if not version_matches(probe.version, required):
+                tried.append("%s: Python %s" % (found, _version_text(probe.version)))
+                continue
+            return PythonCandidate(probe.executable, probe.version, tried, found)
+    return PythonCandidate(None, None, tried)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_selected_python_read(ctx, p):
+    candidate = p["state_python_candidate_found"]
+    requirement = p["state_python_requirement_inited"]
+    required = None if requirement is None else requirement.text
+    if required is None:
+        ctx.warn_once(
+            "no-required-python",
+            "no required Python version: set required_python_version in the global config, or add a %s file "
+            "to the repo" % PYTHON_VERSION_FILE,
+        )
+    elif candidate.path is None:
+        ctx.warn_once(
+            "no-python",
+            "no Python %s found on PATH (tried: %s)" % (required, "; ".join(candidate.tried) or "nothing"),
+        )
+    return candidate.path
+
+
+def _dir_state(field):
+    def compute(ctx, p):
+        value, source = _override(p, field)
+        return _norm_join(p["state_ref_root_dir_abs_path_inited"], value or DEFAULT_DIRS[field])
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    return compute
+
+
+def _compute_venv_driver(ctx, p):
+    forced = knob(ctx, EnvVar.PROTOPRIMER_VENV_DRIVER)
+    if forced is not None:
+        if forced not in VENV_DRIVERS:
+            raise ConfigError(
+                "%s=%r is not a venv driver (one of: %s)" % (EnvVar.PROTOPRIMER_VENV_DRIVER, forced, ", ".join(VENV_DRIVERS))
+            )
+        driver = forced
+    else:
+        value, source = _override(p, "venv_driver")
+        if value is not None and value not in VENV_DRIVERS:
+            raise ConfigError("%s: field venv_driver is %r; use one of: %s" % (source, value, ", ".join(VENV_DRIVERS)))
+        driver = value or VenvDriverType.venv_pip
+    candidate = p["state_python_candidate_found"]
+    if driver == VenvDriverType.venv_uv and candidate.version is not None and candidate.version < (3, 8):
+        ctx.warn_once("uv-old-python", "uv needs Python 3.8 or newer; using venv_pip for Python %d.%d" % candidate.version[:2])
+        driver = VenvDriverType.venv_pip
+    return driver
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_constraints_basename(ctx, p):
+    value, source = _override(p, "version_constraints_file_basename")
+    if value is not None and (os.path.basename(value) != value or value in ("", ".", "..")):
+        raise ConfigError("%s: field version_constraints_file_basename must be a file name, got %r" % (source, value))
+    return value or DEFAULT_CONSTRAINTS_BASENAME
+
+
+def _compute_project_descriptors(ctx, p):
+    value, source = _override(p, "project_descriptors")
+    if value is None:
+        value = [{"build_root_dir_rel_path": "."}]
+    return [
+        {
+            "build_root_dir_rel_path": item["build_root_dir_rel_path"],
+            "install_extras": list(item.get("install_extras") or []),
+            "install_group": item.get("install_group"),
+        }
+        for item in value
+    ]
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_install_specs(ctx, p):
+    value, source = _override(p, "install_specs")
+    return list(value or [])
+
+
+def _compute_derived(ctx, p):
+    p["state_conf_files_checked"]
+    return dict((key, p[key]) for key in DERIVED_KEYS)
+
+
+def _print_effective_config(ctx, p, as_one_document):
+    leaps = conf_leaps(p)
+    import json
+
+    if as_one_document:
+        text = json.dumps(leaps, indent=4) + "\n"
+    else:
+        text = "".join(json.dumps({name: value}, indent=4) + "\n" for name, value in leaps.items())
+    ctx.host.env.write_stdout(text)
+    return ExitCode.success
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_effective_config_printed_app(ctx, p):
+    return _print_effective_config(ctx, p, p["state_args_parsed"].print_json)
+
+
+def _compute_effective_config_printed(ctx, p):
+    return _print_effective_config(ctx, p, False)
+
+
+def _effective_config_factory(coords):
+    if coords.exec_mode != ExecMode.mode_read:
+        return None
+    if coords.entry_func in _APP:
+        return StateImpl(_EFFECTIVE_PARENTS_APP, _compute_effective_config_printed_app)
+    return StateImpl(_EFFECTIVE_LEAP_PARENTS, _compute_effective_config_printed)
+
+
+def conf_leaps(p):
+    """The five leaps as `eval` reports them: inputs, the three files as written, and the derived config."""
+    return dict(
+        (
+            (ConfLeap.leap_input, {
+                "state_proto_code_file_abs_path_inited": p["state_proto_code_file_abs_path_inited"],
+                "state_primer_conf_file_abs_path_inited": p["state_primer_conf_file_abs_path_inited"],
+            }),
+            (ConfLeap.leap_primer, p["state_primer_conf_file_data_loaded"].data),
+            (ConfLeap.leap_client, p["state_client_conf_file_data_loaded"].data),
+            (ConfLeap.leap_env, p["state_env_conf_file_data_loaded"].data),
+            (ConfLeap.leap_derived, p["state_derived_conf_data_loaded"]),
+        )
+    )
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# --- the chain: Python selection, the venv, installs, the handover to client code
+
+
+class PythonRequirement(object):
+    """The required Python version as written, parsed, and where it was written."""
+
+    __slots__ = ("text", "version", "source")
+
+    def __init__(self, text, version, source):
+        self.text = text
+        self.version = version
+        self.source = source
+
+
+def _compute_python_requirement(ctx, p):
+    value, source = _override(p, "required_python_version")
+    if value is not None:
+        if parse_python_version(value) is None:
+            raise ConfigError(
+                "%s: field required_python_version must be a version X, X.Y or X.Y.Z, such as \"3.11\"; got %r"
+                % (source, value)
+            )
+        return PythonRequirement(value, parse_python_version(value), "field required_python_version in %s" % source)
+    fs = ctx.host.fs
+    directory = p["state_ref_root_dir_abs_path_inited"]
+    while True:
+        candidate = os.path.join(directory, PYTHON_VERSION_FILE)
+        if fs.is_file(candidate):
+            break
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+    value = _read_python_version_file(fs, candidate)
+    if value is None:
+        raise ConfigError("%s has no version line: write one line such as 3.11" % candidate)
+    if parse_python_version(value) is None:
+        raise ConfigError("%s: %r is not a Python version: write X.Y or X.Y.Z, such as 3.11" % (candidate, value))
+    return PythonRequirement(value, parse_python_version(value), candidate)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_required_python_version(ctx, p):
+    requirement = p["state_python_requirement_inited"]
+    return None if requirement is None else requirement.text
+
+
+def _version_text(version):
+    return ".".join(str(part) for part in version)
+
+
+def _compute_python_candidate(ctx, p):
+    requirement = p["state_python_requirement_inited"]
+    if requirement is None:
+        return PythonCandidate(None, None, [])
+    tried = []
+    stamp = read_stamp(ctx.host.fs, p["state_venv_paths_inited"].stamp) or {}
+    known = {}
+    version = parse_python_version(stamp.get("python_version", ""))
+    if stamp.get("python_found") and version is not None:
+        known[ctx.host.fs.real_path(stamp["python_found"])] = (stamp.get("python_found_sig"), version, stamp.get("python"))
+    selector = p["state_python_selector_file_abs_path_inited"]
+    if selector is not None:
+        chosen = _run_python_selector(ctx, selector, requirement)
+        if chosen is not None:
+            probe = probe_base_python(ctx.host, chosen, known)
+            if probe.problem is not None:
+                tried.append("%s (from the selector): %s" % (chosen, probe.problem))
+            elif not version_matches(probe.version, requirement.version):
+                tried.append("%s (from the selector): Python %s" % (chosen, _version_text(probe.version)))
+            else:
+                return PythonCandidate(probe.executable, probe.version, tried, chosen)
+            ctx.warn_once("selector-rejected", "the python selector %s chose %s" % (selector, tried[-1]))
+    kept = stamp.get("python")
+    if kept and version is not None and version_matches(version, requirement.version):
+        if ctx.host.fs.stat_signature(kept) == stamp.get("venv_python_sig"):
+            # the venv keeps the interpreter it was made from while that file is unchanged (reset re-selects)
+            return PythonCandidate(kept, version, tried, stamp.get("python_found"))
+    found = find_python(ctx.host, requirement.version, known)
+    for line in found.tried:
+        if ": does not run" in line or ": answered" in line:
+            ctx.warn_once("broken:" + line, "skipping %s" % line)
+    return PythonCandidate(found.path, found.version, tried + found.tried, found.found)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _run_python_selector(ctx, path, requirement):
+    """Call `select_python_file_abs_path(version)` of the selector script; its answer or None."""
+    try:
+        select = ctx.host.proc.load_file_function(path, "select_python_file_abs_path")
+    except ClientCodeMissing:
+        raise ConfigError("python selector %s defines no function select_python_file_abs_path(required_version)" % path)
+    except Exception as e:
+        raise ConfigError("python selector %s cannot be loaded: %s: %s" % (path, type(e).__name__, e))
+    try:
+        chosen = select(tuple(requirement.version))
+    except Exception as e:
+        raise ConfigError("python selector %s failed: %s: %s" % (path, type(e).__name__, e))
+    if chosen is not None and not (isinstance(chosen, str) and os.path.isabs(chosen)):
+        raise ConfigError("python selector %s returned %r; it must return an absolute path or None" % (path, chosen))
+    return chosen
+
+
+def _compute_selected_python_prime(ctx, p):
+    """The interpreter the venv is made from: an error naming everything tried when there is none."""
+    candidate = p["state_python_candidate_found"]
+    requirement = p["state_python_requirement_inited"]
+    if requirement is None:
+        raise ConfigError(
+            "no required Python version: set required_python_version in the global config %s, or add a %s "
+            "file to the repo" % (p["state_global_conf_file_abs_path_inited"], PYTHON_VERSION_FILE)
+        )
+    if candidate.path is None:
+        raise PrimerError(
+            "no Python %s found (required by %s). Tried: %s. Install Python %s and put it on PATH (as python%s), "
+            "point a python selector at it, or change the requirement."
+            % (
+                requirement.text,
+                requirement.source,
+                "; ".join(candidate.tried) or "nothing on PATH",
+                requirement.text,
+                requirement.text,
+            ),
+            ExitCode.no_python,
+        )
+    return candidate.path
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+class VenvPaths(object):
+    """Where a venv's parts are."""
+
+    __slots__ = ("dir", "python", "cfg", "stamp", "lock")
+
+    def __init__(self, venv_dir, tmp_dir):
+        self.dir = venv_dir
+        self.python = os.path.join(venv_dir, "bin", "python")
+        self.cfg = os.path.join(venv_dir, "pyvenv.cfg")
+        self.stamp = os.path.join(venv_dir, "protoprimer.stamp")
+        self.lock = os.path.join(tmp_dir, os.path.basename(venv_dir) + ".lock")
+
+
+def _compute_venv_paths(ctx, p):
+    return VenvPaths(p["state_local_venv_dir_abs_path_inited"], p["state_local_tmp_dir_abs_path_inited"])
+
+
+STAMP_HEADER = "# protoprimer: this venv was built completely. Delete this file to force a rebuild.\n"
+
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+def read_stamp(fs, path):
+    """The stamp of a completed build as a dict, or None when there is none (or it is unreadable)."""
+    try:
+        text = fs.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return None
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            values[key.strip()] = value.strip()
+    return values if values.get("format") == "1" else None
+
+
+def write_stamp(fs, path, values):
+    lines = [STAMP_HEADER, "format=1\n"] + ["%s=%s\n" % (key, values[key]) for key in sorted(values)]
+    fs.write_text(path, "".join(lines))
+
+
+def _digest(text):
+    import hashlib
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _compute_install_inputs(ctx, p):
+    """Everything a build depends on, each as a short digest: the stamp compares them one by one, so a
+    changed input is named and triggers only the work it needs."""
+    fs = ctx.host.fs
+    ref_root = p["state_ref_root_dir_abs_path_inited"]
+    descriptors = p["state_project_descriptors_inited"]
+    inputs = {
+        "driver": p["state_venv_driver_inited"],
+        "python": p["state_selected_python_file_abs_path_inited"],
+        "python_version": _version_text(p["state_python_candidate_found"].version),
+        "kernel": __version__,
+        "install_config": _digest(repr((descriptors, p["state_install_specs_inited"]))),
+        "constraints": _digest(_read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"])),
+    }
+    for index, descriptor in enumerate(descriptors):
+        project_dir = _norm_join(ref_root, descriptor["build_root_dir_rel_path"])
+        texts = [_read_or_empty(fs, os.path.join(project_dir, name)) for name in ("pyproject.toml", "setup.cfg", "setup.py")]
+        inputs["project.%d" % index] = _digest("\0".join(texts))
+    return inputs
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _read_or_empty(fs, path):
+    try:
+        return fs.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _compute_constraints_path(ctx, p):
+    selection = p["state_env_selection_inited"]
+    directory = selection.env_abs if selection.env_abs is not None else p["state_ref_root_dir_abs_path_inited"]
+    return os.path.join(directory, p["state_version_constraints_file_basename_inited"])
+
+
+class VenvCheck(object):
+    """What a venv needs: nothing ("good"), a reinstall ("stale"), or a rebuild ("rebuild"/"missing")."""
+
+    __slots__ = ("status", "reason")
+
+    def __init__(self, status, reason):
+        self.status = status
+        self.reason = reason
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+_REBUILD_KEYS = ("driver", "python", "python_version")
+
+
+def check_venv(fs, paths, inputs, requirement):
+    """Judge a venv without starting a process: the stamp of a completed build, pyvenv.cfg, its python
+    (the file it links to must be the one the build probed: a replaced base interpreter means a rebuild)."""
+    if not fs.lexists(paths.dir):
+        return VenvCheck("missing", "there is no venv at %s" % paths.dir)
+    if not fs.is_file(paths.cfg):
+        return VenvCheck("rebuild", "%s has no readable pyvenv.cfg" % paths.dir)
+    stamp = read_stamp(fs, paths.stamp)
+    if stamp is None:
+        return VenvCheck("rebuild", "%s is not marked complete (an earlier build was interrupted, or another tool made it)" % paths.dir)
+    if not fs.exists(paths.python):
+        return VenvCheck("rebuild", "the python of %s is gone (it was made from %s)" % (paths.dir, stamp.get("python")))
+    if stamp.get("venv_python_sig") != fs.stat_signature(paths.python):
+        return VenvCheck("rebuild", "the python of %s changed since the build (the interpreter it links to was replaced)" % paths.dir)
+    if stamp.get("driver") != inputs["driver"]:
+        return VenvCheck("rebuild", "%s was made with %s and this run uses %s" % (paths.dir, stamp.get("driver"), inputs["driver"]))
+    version = parse_python_version(stamp.get("python_version", ""))
+    if version is None or not version_matches(version, requirement.version):
+        return VenvCheck("rebuild", "%s has Python %s but %s is required" % (paths.dir, stamp.get("python_version"), requirement.text))
+    if stamp.get("python") != inputs["python"] and not fs.same_file(stamp.get("python") or "", inputs["python"]):
+        return VenvCheck("rebuild", "%s was made from %s and this run selects %s" % (paths.dir, stamp.get("python"), inputs["python"]))
+    if "install_config" not in stamp:
+        return VenvCheck("stale", "the last install into %s did not complete" % paths.dir)
+    changed = sorted(key for key in inputs if key not in _REBUILD_KEYS and stamp.get(key) != inputs[key])
+    if changed:
+        return VenvCheck("stale", "changed since the last install: %s" % ", ".join(_INPUT_TITLES.get(k.split(".")[0], k) for k in changed))
+    return VenvCheck("good", "up to date")
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+_INPUT_TITLES = {
+    "kernel": "the kernel version",
+    "install_config": "the project descriptors or install specs",
+    "constraints": "the constraints file",
+    "project": "a project's pyproject.toml/setup.cfg/setup.py",
+}
+
+
+def _compute_venv_checked(ctx, p):
+    return check_venv(
+        ctx.host.fs, p["state_venv_paths_inited"], p["state_install_inputs_inited"], p["state_python_requirement_inited"]
+    )
+
+
+def _compute_venv_ready_for_start(ctx, p):
+    """start_app and `start` need a venv that a boot completed; they never build one."""
+    paths = p["state_venv_paths_inited"]
+    fs = ctx.host.fs
+    if not fs.is_file(paths.stamp) or not fs.exists(paths.python):
+        what = "there is no venv at %s" % paths.dir if not fs.lexists(paths.dir) else "the venv %s is incomplete or broken" % paths.dir
+        raise PrimerError("%s: run ./prime (boot) first to build it" % what, ExitCode.venv_not_ready)
+    return paths
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# --- running tools
+
+
+def clean_env(variables, keep_knobs=False):
+    """The environment for processes the kernel starts: no chain variable, no foreign venv."""
+    env = dict(variables)
+    foreign = env.pop("VIRTUAL_ENV", None)
+    for name in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV_PROMPT", "__PYVENV_LAUNCHER__"):
+        env.pop(name, None)
+    kept = KNOBS + (EnvVar.PROTOPRIMER_STDERR_LOG_LEVEL,) if keep_knobs else ()
+    for name in list(env):
+        if name.startswith("PROTOPRIMER_") and name not in kept:
+            del env[name]
+    if foreign and "PATH" in env:
+        foreign_bin = os.path.join(foreign, "bin")
+        env["PATH"] = os.pathsep.join(d for d in env["PATH"].split(os.pathsep) if os.path.normpath(d) != foreign_bin)
+    return env
+
+
+def _tool_env(ctx, venv_dir=None):
+    env = clean_env(ctx.host.env.variables())
+    if venv_dir is not None:
+        env["PATH"] = os.path.join(venv_dir, "bin") + os.pathsep + env.get("PATH", "")
+    return env
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _installer_verbosity(ctx):
+    """-q/-v for pip and uv from the kernel's own level: quiet below WARNING-visible, verbose at DEBUG."""
+    level = ctx.log.level
+    if level >= 40:
+        return ["-q"] * min((level - 30) // 10, 3)
+    if level <= 10:
+        return ["-v"]
+    return []
+
+
+def run_tool(ctx, argv, what, env=None, hint=None, capture=False):
+    """Run a venv/installer command with a status line on a terminal; a failure is one message with the
+    command line, its exit code, the tail of its output and a hint. With -v its output streams, unless
+    the kernel needs it (`capture`)."""
+    log = ctx.log
+    stream = log.level <= 20 and not capture
+    ticker = log.progress(what)
+    result = ctx.host.proc.run(argv, env=env, stream=stream, on_tick=ticker.tick if ticker else None)
+    if ticker:
+        ticker.done()
+    if result.returncode != 0:
+        output = (result.stderr or "") + (result.stdout or "")
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        raise PrimerError(
+            "%s failed (exit %d): %s%s%s"
+            % (
+                what,
+                result.returncode,
+                " ".join(shell_quote(word) for word in argv),
+                ("\n" + tail) if tail else "",
+                ("\nhint: " + hint) if hint else "",
+            ),
+            ExitCode.tool_failed,
+        )
+    return result
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# --- drivers
+
+
+class PipDriver(object):
+    """venv_pip: the stdlib venv module makes the venv (with pip); pip installs into it."""
+
+    name = VenvDriverType.venv_pip
+
+    def prepare(self, ctx, python, cache_dir):
+        return self
+
+    def create(self, ctx, python, paths):
+        run_tool(ctx, [python, "-I", "-m", "venv", paths.dir], "creating the venv %s with %s" % (paths.dir, python),
+                 env=_tool_env(ctx), hint="check that %s has the venv and ensurepip modules (Debian: apt install python3-venv)" % python)
+
+    def install_command(self, ctx, paths, constraints, extra_args, editables):
+        return [paths.python, "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + _installer_verbosity(ctx) + [
+            "--constraint", constraints] + list(extra_args) + _editable_args(editables)
+
+    def freeze_command(self, paths):
+        return [paths.python, "-I", "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"]
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+class UvDriver(object):
+    """venv_uv: uv, kept in a tool venv in the cache dir, makes the venv from the already selected
+    interpreter (never downloading one) and installs into it."""
+
+    name = VenvDriverType.venv_uv
+
+    def __init__(self, uv=None):
+        self.uv = uv
+
+    def tool_venv(self, cache_dir):
+        return os.path.join(cache_dir, "venv", "uv.venv")
+
+    def prepare(self, ctx, python, cache_dir):
+        tool_venv = self.tool_venv(cache_dir)
+        uv = os.path.join(tool_venv, "bin", "uv")
+        if not ctx.host.fs.exists(uv):
+            run_tool(ctx, [python, "-I", "-m", "venv", tool_venv], "creating the uv tool venv %s" % tool_venv, env=_tool_env(ctx))
+            run_tool(
+                ctx,
+                [os.path.join(tool_venv, "bin", "python"), "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+                + _installer_verbosity(ctx) + ["uv"],
+                "installing uv into %s" % tool_venv,
+                env=_tool_env(ctx, tool_venv),
+                hint="uv comes from the package index; use the venv_pip driver offline",
+            )
+        return UvDriver(uv)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def create(self, ctx, python, paths):
+        env = _tool_env(ctx)
+        env["UV_PYTHON_DOWNLOADS"] = "never"
+        run_tool(ctx, [self.uv, "venv"] + _installer_verbosity(ctx) + ["--no-python-downloads", "--python", python, paths.dir],
+                 "creating the venv %s with uv and %s" % (paths.dir, python), env=env)
+
+    def install_command(self, ctx, paths, constraints, extra_args, editables):
+        return [self.uv, "pip", "install"] + _installer_verbosity(ctx) + [
+            "--python", paths.python, "--compile-bytecode", "--constraint", constraints] + list(extra_args) + _editable_args(editables)
+
+    def freeze_command(self, paths):
+        return [self.uv, "pip", "freeze", "--exclude-editable", "--python", paths.python]
+
+
+DRIVERS = {VenvDriverType.venv_pip: PipDriver, VenvDriverType.venv_uv: UvDriver}
+
+
+def _editable_args(editables):
+    args = []
+    for path, extras in editables:
+        args += ["--editable", path + ("[%s]" % ",".join(extras) if extras else "")]
+    return args
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def install_groups(descriptors, install_specs, ref_root):
+    """[(group, extra_args, [(abs project dir, extras)])]: groups named by install_specs first, in their
+    order, then the others in order of first appearance; unknown spec groups are returned as warnings."""
+    groups = []
+    by_name = {}
+    for descriptor in descriptors:
+        name = descriptor["install_group"]
+        if name not in by_name:
+            by_name[name] = []
+            groups.append(name)
+        by_name[name].append((_norm_join(ref_root, descriptor["build_root_dir_rel_path"]), descriptor["install_extras"]))
+    ordered = []
+    warnings = []
+    for spec in install_specs:
+        name, options = list(spec.items())[0]
+        if name not in by_name:
+            warnings.append("install_specs names the group %s, which no project descriptor has: ignored" % name)
+            continue
+        ordered.append((name, list(options.get("extra_command_args") or []), by_name[name]))
+    named = [name for name, _, _ in ordered]
+    ordered += [(name, [], by_name[name]) for name in groups if name not in named]
+    return ordered, warnings
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# --- the install lock and the build
+
+
+def _with_install_lock(ctx, paths, work):
+    """Run `work(waited)` holding the install lock of this venv. A second run waits (saying so); a lock
+    left by a killed run is taken over (the OS released it; its pid is still in the file)."""
+    proc = ctx.host.proc
+    previous = proc.lock_holder(paths.lock)
+    handle = proc.try_lock(paths.lock)
+    if handle is not None and previous is not None and not proc.is_alive(previous):
+        ctx.log.warning("took over the install lock %s left by pid %d, which is no longer running" % (paths.lock, previous))
+    waited = False
+    while handle is None:
+        if not waited:
+            holder = proc.lock_holder(paths.lock)
+            ctx.log.warning(
+                "waiting for another protoprimer run (pid %s) to finish with %s (lock %s)" % (holder or "?", paths.dir, paths.lock)
+            )
+            waited = True
+        ctx.host.env.sleep(0.5)
+        handle = proc.try_lock(paths.lock)
+    try:
+        return work(waited)
+    finally:
+        proc.unlock(handle)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_venv_prepared(ctx, p):
+    """Make the venv good: nothing when its stamp matches; otherwise, under the install lock, re-check
+    (another run may have done the work), then rebuild and/or reinstall, pin, and stamp it last."""
+    paths = p["state_venv_paths_inited"]
+    check = p["state_venv_checked"]
+    reset = p["state_input_sub_command_arg_loaded"] == SubCommand.reset
+    if check.status == "good" and not reset:
+        ctx.log.info("venv %s is up to date: nothing to install" % paths.dir)
+        return False
+    inputs = dict(p["state_install_inputs_inited"])
+    requirement = p["state_python_requirement_inited"]
+
+    def work(waited):
+        fs = ctx.host.fs
+        current = check
+        if waited:  # the other run may have built, installed and re-pinned: judge the venv afresh
+            constraints = p["state_version_constraints_file_abs_path_inited"]
+            inputs["constraints"] = _digest(_read_or_empty(fs, constraints))
+            current = check_venv(fs, paths, inputs, requirement)
+        if reset:
+            _reset(ctx, p, paths)
+            current = VenvCheck("missing", "reset")
+        elif current.status == "good":
+            ctx.log.info("venv %s was completed by the other run: nothing to do" % paths.dir)
+            return False
+        driver = DRIVERS[inputs["driver"]]().prepare(ctx, inputs["python"], p["state_local_cache_dir_abs_path_inited"])
+        records = {"built_by": p["state_input_start_id_var_loaded"]}
+        candidate = p["state_python_candidate_found"]
+        if candidate.found is not None:
+            records["python_found"] = candidate.found
+            records["python_found_sig"] = fs.stat_signature(candidate.found)
+        if current.status in ("missing", "rebuild"):
+            if current.status == "rebuild":
+                ctx.log.warning("rebuilding the venv: %s" % current.reason)
+                _move_aside(ctx, p, paths.dir, "broken")
+            driver.create(ctx, inputs["python"], paths)
+            _verify_new_venv(ctx, paths, requirement)
+            records["venv_python_sig"] = fs.stat_signature(paths.python)
+        else:
+            ctx.log.info("reinstalling into %s: %s" % (paths.dir, current.reason))
+            records["venv_python_sig"] = (read_stamp(fs, paths.stamp) or {}).get("venv_python_sig")
+        # the venv is good, its projects not yet: a failed install is retried by the next run, not rebuilt
+        pending = dict((key, inputs[key]) for key in _REBUILD_KEYS)
+        pending.update(records)
+        write_stamp(fs, paths.stamp, pending)
+        _install_projects(ctx, p, driver, paths)
+        final = dict(inputs)
+        final.update(records)
+        final["constraints"] = _digest(_read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"]))
+        write_stamp(fs, paths.stamp, final)
+        _prune_moved_aside(ctx, p, paths.dir)
+        return True
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    return _with_install_lock(ctx, paths, work)
+
+
+MAX_MOVED_ASIDE = 2
+
+
+def _prune_moved_aside(ctx, p, venv_dir):
+    """After a good build keep only the newest MAX_MOVED_ASIDE venvs moved aside (they are whole venvs)."""
+    fs = ctx.host.fs
+    tmp_dir = p["state_local_tmp_dir_abs_path_inited"]
+    if not fs.is_dir(tmp_dir):
+        return
+    base = os.path.basename(venv_dir)
+    aside = sorted(
+        (name.rsplit(".", 2)[-2:], name)
+        for name in fs.list_dir(tmp_dir)
+        if name.startswith(base + ".broken.") or name.startswith(base + ".before.")
+    )
+    for _, name in aside[: max(len(aside) - MAX_MOVED_ASIDE, 0)]:
+        fs.remove_tree(os.path.join(tmp_dir, name))
+        ctx.log.info("removed the old venv %s" % os.path.join(tmp_dir, name))
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _move_aside(ctx, p, path, why):
+    target = os.path.join(p["state_local_tmp_dir_abs_path_inited"], "%s.%s.%s" % (os.path.basename(path), why, p["state_input_start_id_var_loaded"]))
+    ctx.host.fs.make_dirs(os.path.dirname(target))
+    ctx.host.fs.move(path, target)
+    ctx.log.info("moved %s aside to %s" % (path, target))
+
+
+def _reset(ctx, p, paths):
+    """reset/reboot: the old venv moves aside, the pins and the uv tool venv go; the build starts afresh."""
+    fs = ctx.host.fs
+    if fs.lexists(paths.dir):
+        _move_aside(ctx, p, paths.dir, "before")
+    constraints = p["state_version_constraints_file_abs_path_inited"]
+    if fs.lexists(constraints):
+        fs.remove(constraints)
+        ctx.log.info("removed the pins %s" % constraints)
+    tool_venv = UvDriver().tool_venv(p["state_local_cache_dir_abs_path_inited"])
+    if fs.lexists(tool_venv):
+        fs.remove_tree(tool_venv)
+        ctx.log.info("removed the uv tool venv %s" % tool_venv)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _verify_new_venv(ctx, paths, requirement):
+    probe = probe_python(ctx.host, paths.python)
+    if probe.problem is not None or probe.venv is None or not version_matches(probe.version, requirement.version):
+        got = probe.problem or "is Python %s%s" % (_version_text(probe.version), "" if probe.venv else " outside any venv")
+        raise PrimerError(
+            "the new venv's python %s %s, but Python %s is required" % (paths.python, got, requirement.text),
+            ExitCode.tool_failed,
+        )
+
+
+def _install_projects(ctx, p, driver, paths):
+    fs = ctx.host.fs
+    constraints = p["state_version_constraints_file_abs_path_inited"]
+    if not fs.is_file(constraints):
+        fs.write_text(constraints, "")
+        ctx.log.info("created the empty constraints file %s" % constraints)
+    groups, warnings = install_groups(
+        p["state_project_descriptors_inited"], p["state_install_specs_inited"], p["state_ref_root_dir_abs_path_inited"]
+    )
+    for warning in warnings:
+        ctx.log.warning(warning)
+    if not groups:
+        ctx.log.warning("project_descriptors is empty: nothing to install")
+    env = _tool_env(ctx, paths.dir)
+    for name, extra_args, editables in groups:
+        argv = driver.install_command(ctx, paths, constraints, extra_args, editables)
+        pinned = _read_or_empty(fs, constraints).strip()
+        hint = (
+            "the constraints in %s pin what is installed; remove a line to let that package move" % constraints
+            if pinned
+            else "check the dependencies of the projects and that the package index is reachable"
+        )
+        run_tool(ctx, argv, "installing %s" % ("group %s" % name if name else "the projects"), env=env, hint=hint)
+    frozen = run_tool(ctx, driver.freeze_command(paths), "listing the installed versions", env=env, capture=True).stdout
+    if _read_or_empty(fs, constraints) != frozen:
+        fs.write_text(constraints, frozen)
+        ctx.log.info("pinned %d versions in %s" % (len(frozen.splitlines()), constraints))
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# --- restarts and the handover
+
+
+def running_venv(env, venv_dir, fs):
+    """Whether this process runs the venv `venv_dir`: its interpreter was started from the venv's bin, as
+    CPython decides (sys.prefix would not say so under -S, before site reads pyvenv.cfg). Real paths."""
+    started_in = os.path.dirname(os.path.dirname(env.executable))
+    return fs.is_file(os.path.join(started_in, "pyvenv.cfg")) and fs.real_path(started_in) == fs.real_path(venv_dir)
+
+
+def replace_process(ctx, python, stride, proto_code):
+    """Hand the run to `python` at `stride`: the same argv and cwd, isolated, the chain variables set."""
+    env = ctx.host.env
+    next_env = clean_env(env.variables(), keep_knobs=True)
+    next_env[EnvVar.PROTOPRIMER_PY_EXEC] = stride
+    next_env[EnvVar.PROTOPRIMER_START_ID] = ctx.eval_state("state_input_start_id_var_loaded")
+    next_env[EnvVar.PROTOPRIMER_PROTO_CODE] = proto_code
+    argv = [python, "-I"] + env.argv
+    ctx.log.info("restarting as %s at %s" % (python, stride))
+    ctx.log.flush_file()
+    ctx.host.proc.replace(argv, next_env)
+    raise PrimerError("the process port returned from replace(%s)" % python)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_deps_updated(ctx, p):
+    """Reach stride_deps_updated: the venv is good and its python runs this program, isolated. A process
+    that runs the venv's python already continues in-process only when it is isolated (-I, no PYTHONPATH)
+    and nothing was installed (a new editable install's .pth is read only by a new interpreter)."""
+    stride = p["state_input_py_exec_var_loaded"]
+    paths = p["state_venv_paths_inited"]
+    p["state_file_log_configured"]
+    running = running_venv(ctx.host.env, paths.dir, ctx.host.fs)
+    if stride_rank(stride) >= stride_rank(StateStride.stride_deps_updated) and not running:
+        raise ChainError(
+            "%s=%s, but this process does not run the venv %s: protoprimer sets it only between its own "
+            "processes; unset it and run again" % (EnvVar.PROTOPRIMER_PY_EXEC, stride, paths.dir)
+        )
+    if stride_rank(stride) >= stride_rank(StateStride.stride_deps_updated):
+        return stride
+    changed = p["state_venv_prepared"]
+    env = ctx.host.env
+    if running and env.isolated and not changed and env.get("PYTHONPATH") is None:
+        return StateStride.stride_deps_updated  # already the venv's python, isolated, and nothing new to load
+    replace_process(ctx, paths.python, StateStride.stride_deps_updated, p["state_proto_code_file_abs_path_inited"])
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def stride_rank(stride):
+    return STRIDE_ORDER.index(stride)
+
+
+def _compute_proto_code_updated(ctx, p):
+    """At stride_deps_updated in the venv: the installed kernel takes over when it differs from the copy,
+    and refreshes the copy; a copy already equal to it carries on itself."""
+    p["state_stride_deps_updated_reached"]
+    copy = p["state_proto_code_file_abs_path_inited"]
+    fs = ctx.host.fs
+    if not fs.same_file(ctx.kernel_file, copy):
+        return update_kernel_copy(ctx, ctx.kernel_file, copy)
+    installed_file = ctx.host.proc.find_module_file("protoprimer.primer_kernel")
+    if installed_file is not None and fs.same_file(installed_file, copy):
+        return False  # the copy is the installed module's own file (an editable install of it): nothing to refresh
+    if installed_file is None:
+        stamp = read_stamp(fs, p["state_venv_paths_inited"].stamp) or {}
+        if stamp.get("built_by") == p["state_input_start_id_var_loaded"]:
+            ctx.log.warning(
+                "protoprimer is not installed in the venv, so the kernel copy %s is not refreshed: add protoprimer "
+                "to the dependencies of a project the venv installs" % copy
+            )
+        return False
+    try:
+        if generated_copy_text(_read_or_empty(fs, installed_file)) == _read_or_empty(fs, fs.real_path(copy)):
+            return False
+    except PrimerError as e:
+        ctx.log.warning("%s (%s)" % (e.message, installed_file))
+        return False
+    installed = ctx.host.proc.import_module("protoprimer.primer_kernel")
+    resume = getattr(installed, "resume_chain", None)
+    if resume is None:
+        ctx.log.warning("the installed protoprimer %s cannot take over from this kernel copy: the copy is not refreshed"
+                        % getattr(installed, "__version__", "?"))
+        return False
+    ctx.log.flush_file()
+    # only names and plain values cross; the host only when it is not this process's real one (a test's)
+    host = None if isinstance(ctx.host.env, RealEnvironment) else ctx.host
+    resume(ctx.entry_func, ctx.main_func, installed.__file__, host=host,
+           chain=(p["state_stride_deps_updated_reached"], copy))
+    raise PrimerError("the installed kernel returned instead of ending the run")
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+GENERATED_HEADER = (
+    "#" * 100,
+    "# GENERATED CONTENT - ANY CHANGES WILL BE LOST",
+    "#" * 100,
+    "# This is a (proto) copy of `protoprimer.primer_kernel` updated automatically.",
+    "# It is supposed to be versioned",
+    "# (to be available in the \"target\" repo on clone),",
+    "# but it should not be linted",
+    "# (as its content/style is owned by the `protoprimer` project).",
+    "#" * 100,
+)
+GENERATED_BODY_MARKER = "########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########"
+MIN_LINES_BETWEEN_MARKERS = 20
+
+
+def generated_copy_text(source):
+    """The kernel copy's text for `source`: lines 2-10 become the generated header and, every 20 lines or
+    more, a blank line becomes the body marker. Line for line with the source (diff-friendly)."""
+    lines = source.splitlines()
+    reserved = lines[1:1 + len(GENERATED_HEADER)]
+    if len(reserved) != len(GENERATED_HEADER) or not all(line.startswith("#") for line in reserved):
+        raise PrimerError(
+            "the installed kernel does not reserve lines 2-%d for the generated header (they must be comments): "
+            "the kernel copy is not refreshed from it" % (len(GENERATED_HEADER) + 1),
+            ExitCode.internal_error,
+        )
+    out = []
+    since_marker = 0
+    for line in lines:
+        if since_marker >= MIN_LINES_BETWEEN_MARKERS and (line.strip() in ("", "#") or line == GENERATED_BODY_MARKER):
+            out.append(GENERATED_BODY_MARKER)
+            since_marker = 0
+        else:
+            out.append(line)
+            since_marker += 1
+    out[1:1 + len(GENERATED_HEADER)] = GENERATED_HEADER
+    return "\n".join(out) + "\n"
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def update_kernel_copy(ctx, source_file, copy):
+    """Refresh the copy from the installed kernel: atomic, into the link's target when the copy is a
+    symlink; nothing is written when it is already up to date."""
+    fs = ctx.host.fs
+    target = fs.real_path(copy)
+    text = generated_copy_text(fs.read_text(source_file))
+    if _read_or_empty(fs, target) == text:
+        return False
+    try:
+        fs.write_text(target, text, mode=fs.file_mode(target) if fs.exists(target) else 0o755)
+    except OSError as e:
+        ctx.log.warning("cannot refresh the kernel copy %s: %s (it stays as it is)" % (target, e.strerror or e))
+        return False
+    ctx.log.info("refreshed the kernel copy %s from %s" % (target, source_file))
+    return True
+
+
+def _isolate_client(ctx, p):
+    """Before client code: no PROTOPRIMER_* variable stays visible; the copy's path and the user's knobs
+    (which config files, which driver) are kept in-process, so get_config() in client code computes the
+    config this run used."""
+    env = ctx.host.env
+    env.enable_site()
+    env.remember("proto_kernel_abs_path", p["state_proto_code_file_abs_path_inited"])
+    env.remember("knobs", dict((name, env.get(name)) for name in KNOBS if env.get(name) is not None))
+    for name in list(env.variables()):
+        if name.startswith("PROTOPRIMER_"):
+            env.unset(name)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def call_client_main(ctx, main_func):
+    module_name, _, func_name = main_func.partition(":")
+    ctx.log.flush_file()
+    try:
+        result = ctx.host.proc.call_main(module_name, func_name)
+    except ClientCodeMissing as e:
+        raise PrimerError(
+            "%s (for %s). Is the project that provides it among the project_descriptors the venv installs? "
+            "Run ./prime to install it." % (e, main_func),
+            ExitCode.venv_not_ready,
+        )
+    except SystemExit as e:
+        result = e.code
+        if result is not None and not isinstance(result, int):
+            ctx.host.env.write_stderr("%s\n" % (result,))
+            result = 1
+    except Exception:
+        import traceback
+
+        ctx.host.env.write_stderr(traceback.format_exc())
+        ctx.log.error("%s raised an exception (above): exit 1" % main_func)
+        return 1
+    if result is None:
+        return 0
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result
+    ctx.log.error("%s returned %r instead of an exit code (an int or None)" % (main_func, result))
+    return 1
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_boot_completed(ctx, p):
+    """boot/reset/shell end here: the copy is refreshed (or taken over), then client code or a shell."""
+    p["state_proto_code_updated"]
+    if ctx.restart_after_refresh and ctx.entry_func == EntryFunc.func_boot_env:
+        # a reference copy handed over without its main: the refreshed copy takes it from here
+        python = ctx.host.env.executable
+        replace_process(ctx, python, StateStride.stride_src_updated, p["state_proto_code_file_abs_path_inited"])
+    return StateStride.stride_src_updated
+
+
+def _compute_command_executed(ctx, p):
+    p["state_boot_completed"]
+    args = p["state_args_parsed"]
+    code = 0
+    if ctx.main_func is not None and args.sub_command in (SubCommand.boot, SubCommand.reset):
+        _isolate_client(ctx, p)
+        code = call_client_main(ctx, ctx.main_func)
+    if code == 0 and (args.run_command is not None or args.sub_command == SubCommand.shell):
+        start_shell(ctx, p, args.run_command)
+    return code
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+SHELLS = ("bash", "zsh", "sh")
+
+
+def start_shell(ctx, p, command):
+    """Replace this process with a shell in the activated venv: `-c COMMAND`, or an interactive one."""
+    env = ctx.host.env
+    paths = p["state_venv_paths_inited"]
+    shell = env.get("SHELL")
+    name = os.path.basename(shell or "")
+    if name not in SHELLS or not ctx.host.fs.exists(shell):
+        fallback = ctx.host.proc.which("sh", env.get("PATH", "")) or "/bin/sh"
+        if command is None or shell:
+            ctx.log.warning("SHELL=%s is not bash, zsh or sh (or does not exist): using %s" % (shell or "(unset)", fallback))
+        shell, name = fallback, "sh"
+    shell_env = clean_env(env.variables())
+    shell_env["VIRTUAL_ENV"] = paths.dir
+    shell_env["PATH"] = os.path.join(paths.dir, "bin") + os.pathsep + shell_env.get("PATH", "")
+    if command is not None:
+        argv = [shell, "-c", command]
+    else:
+        rc = os.path.join(p["state_local_cache_dir_abs_path_inited"], "shell", "rc." + name)
+        user_rc = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "sh": ""}[name]
+        text = ("[ -f %s ] && . %s\n" % (user_rc, user_rc) if user_rc else "") + ". %s\n" % shell_quote(os.path.join(paths.dir, "bin", "activate"))
+        ctx.host.fs.write_text(rc, text)
+        argv = {"bash": [shell, "--rcfile", rc, "-i"], "zsh": [shell, "-i"], "sh": [shell, "-i"]}[name]
+        if name == "zsh":
+            ctx.host.fs.write_text(os.path.join(os.path.dirname(rc), ".zshrc"), text)
+            shell_env["ZDOTDIR"] = os.path.dirname(rc)
+        elif name == "sh":
+            shell_env["ENV"] = rc
+    ctx.log.info("starting %s in the venv %s" % (" ".join(shell_quote(w) for w in argv), paths.dir))
+    ctx.log.flush_file()
+    ctx.host.proc.replace(argv, shell_env)
+    raise PrimerError("the process port returned from replace(%s)" % shell)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_stride_py_venv_for_start(ctx, p):
+    paths = p["state_venv_ready_for_start"]
+    if running_venv(ctx.host.env, paths.dir, ctx.host.fs):
+        return StateStride.stride_py_venv
+    replace_process(ctx, paths.python, StateStride.stride_py_venv, p["state_proto_code_file_abs_path_inited"])
+
+
+def _compute_app_started(ctx, p):
+    p["state_stride_py_venv_for_start_reached"]
+    main_func = ctx.main_func
+    if ctx.coordinates.entry_func in _APP:
+        main_func = p["state_args_parsed"].main_func
+        _check_main_func_or_usage(main_func)
+    _isolate_client(ctx, p)
+    return call_client_main(ctx, main_func)
+
+
+def _check_main_func_or_usage(main_func):
+    try:
+        _check_main_func(main_func)
+    except ValueError as e:
+        raise UsageError("start %s" % e)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _compute_tool_executed(ctx, p):
+    """wrap: write an entry script that loads this kernel copy (0755, parents created, --force to replace)."""
+    args = p["state_args_parsed"]
+    env = ctx.host.env
+    fs = ctx.host.fs
+    if args.main_func is not None:
+        _check_main_func_or_usage(args.main_func)
+    elif args.wrap_entry_func == "start_app":
+        raise UsageError("wrap start_app needs -m MODULE:FUNC, the function the script starts")
+    script = _norm_join(env.cwd(), args.script_path)
+    if fs.is_dir(script):
+        raise UsageError("wrap -s %s: that is a directory; name the script file to write" % args.script_path)
+    copy = p["state_proto_code_file_abs_path_inited"]
+    kernel_rel = os.path.relpath(copy, os.path.dirname(script))
+    if args.fast:
+        venv = p["state_local_venv_dir_abs_path_inited"]
+        inside = _is_inside(venv, p["state_ref_root_dir_abs_path_inited"])
+        venv_ref = "$here/" + os.path.relpath(venv, os.path.dirname(script)) if inside else venv
+        text = render_fast_entry_script(args.wrap_entry_func, kernel_rel, args.main_func, venv_ref)
+    else:
+        text = render_entry_script(args.wrap_entry_func, kernel_rel, args.main_func)
+    if fs.lexists(script) and _read_or_empty(fs, script) != text and not args.force:
+        raise PrimerError("%s exists with other content: pass --force to overwrite it" % script, ExitCode.refused)
+    if _read_or_empty(fs, script) == text and fs.file_mode(script) & 0o111:
+        ctx.log.info("%s is already up to date" % script)
+        return 0
+    fs.write_text(script, text, mode=0o755)
+    env.write_stdout("wrote %s: %s(%s) with the kernel copy %s\n" % (script, args.wrap_entry_func, args.main_func or "", copy))
+    return 0
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# --- the file log
+
+
+MAX_LOG_FILES = 20
+
+
+def _compute_file_log_configured(ctx, p):
+    """Every process of a run appends to one log file `<log dir>/<script>.<start id>.log`; the first
+    prunes older ones so that, with its own, MAX_LOG_FILES remain."""
+    log_dir = p["state_local_log_dir_abs_path_inited"]
+    env = ctx.host.env
+    prefix = os.path.basename(env.argv[0]) if env.argv and env.argv[0] else "protoprimer"
+    path = os.path.join(log_dir, "%s.%s.log" % (prefix, p["state_input_start_id_var_loaded"]))
+    ctx.log.attach_file(ctx.host.fs, path)
+    if ctx.is_first_process:
+        fs = ctx.host.fs
+        if fs.is_dir(log_dir):
+            old = [name for name in fs.list_dir(log_dir) if name.startswith(prefix + ".") and name.endswith(".log")]
+            for name in sorted(old)[:len(old) - (MAX_LOG_FILES - 1)]:
+                fs.remove(os.path.join(log_dir, name))
+    return path
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+_APP = (EntryFunc.func_boot_env, EntryFunc.func_run_main)
+_EFFECTIVE_LEAP_PARENTS = (
+    "state_proto_code_file_abs_path_inited",
+    "state_primer_conf_file_abs_path_inited",
+    "state_primer_conf_file_data_loaded",
+    "state_client_conf_file_data_loaded",
+    "state_env_conf_file_data_loaded",
+    "state_derived_conf_data_loaded",
+)
+_EFFECTIVE_PARENTS_APP = ("state_args_parsed",) + _EFFECTIVE_LEAP_PARENTS
+
+FINAL_TARGETS = {
+    ExecMode.mode_read: "state_effective_config_printed",
+    ExecMode.mode_prime: "state_command_executed",
+    ExecMode.mode_start: "state_app_started",
+    ExecMode.mode_tool: "state_tool_executed",
+}
+
+
+def _app_or(app_impl, other_impl):
+    """A factory: one implementation for the CLI entry functions (boot_env, run_main), one for the rest."""
+    table = dict((entry, app_impl) for entry in _APP)
+    table[None] = other_impl
+    return impl_by_entry(table)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+_DERIVED_PARENTS = tuple(DERIVED_KEYS) + ("state_conf_files_checked",)
+def _sub_command_factory(coords):
+    if coords.entry_func in _APP:
+        return StateImpl(("state_args_parsed",), _compute_sub_command_from_args)
+    if coords.entry_func == EntryFunc.func_start_app:
+        return StateImpl((), lambda ctx, p: SubCommand.start)
+    return StateImpl((), lambda ctx, p: None)
+
+
+def _names(text):
+    """'ref_root_dir_abs_path_inited args_parsed' -> ('state_ref_root_dir_abs_path_inited', 'state_args_parsed')"""
+    return tuple("state_" + name for name in text.split())
+
+
+def _impl(parents, compute):
+    return StateImpl(_names(parents), compute)
+
+
+def _one(parents, compute):
+    return one_impl(_names(parents), compute)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _in_mode(mode, parents, compute):
+    return impl_by_mode({mode: _impl(parents, compute)})
+
+
+def _prime(parents, compute):
+    return _in_mode(ExecMode.mode_prime, parents, compute)
+
+
+# the parents of every field with the local-over-global rule (`_override`)
+_CONF = "ref_root_dir_abs_path_inited client_conf_file_data_loaded env_conf_file_data_loaded"
+
+
+def builtin_states():
+    """The maximum graph: every state name this kernel knows, mapped to its factory (a fresh list). In the
+    table below names drop their `state_` prefix; parents are listed in one string."""
+    table = [
+        # phase 1: what the process was started with, the CLI, logging, the exec mode
+        ("input_py_exec_var_loaded", _one("", _compute_py_exec)),
+        ("input_start_id_var_loaded", _one("", _compute_start_id)),
+        ("input_proto_code_file_abs_path_var_loaded", _one("", _compute_proto_code_var)),
+        ("args_parsed", impl_by_entry(dict((entry, _impl("", _compute_args)) for entry in _APP))),
+        ("input_stderr_log_level_var_loaded", _one("", _compute_log_level_var)),
+        ("stderr_log_level_finalized", _app_or(_impl("input_stderr_log_level_var_loaded args_parsed", _log_level_with_args),
+                                               _impl("input_stderr_log_level_var_loaded", _log_level_from_var))),
+        ("stderr_log_configured", _one("stderr_log_level_finalized", _compute_log_configured)),
+        ("input_sub_command_arg_loaded", _sub_command_factory),
+        ("exec_mode_inited", _one("input_py_exec_var_loaded input_sub_command_arg_loaded stderr_log_configured", _compute_exec_mode)),
+        ("final_target_inited", _app_or(_impl("exec_mode_inited args_parsed", _compute_final_target),
+                                        _impl("exec_mode_inited", _compute_final_target))),
+        # phase 2: configuration leaps (input -> primer -> global -> local -> derived)
+        ("proto_code_file_abs_path_inited", _one("input_proto_code_file_abs_path_var_loaded", _compute_proto_code_path)),
+        ("primer_conf_file_abs_path_inited", _one("proto_code_file_abs_path_inited", _compute_primer_conf_path)),
+        ("primer_conf_file_data_loaded", _one("primer_conf_file_abs_path_inited", _compute_primer_conf)),
+        ("ref_root_dir_abs_path_inited", _one("proto_code_file_abs_path_inited primer_conf_file_data_loaded", _compute_ref_root)),
+        ("global_conf_dir_abs_path_inited", _one("primer_conf_file_data_loaded ref_root_dir_abs_path_inited", _compute_global_conf_dir)),
+        ("global_conf_file_abs_path_inited",
+         _one("primer_conf_file_abs_path_inited global_conf_dir_abs_path_inited", _compute_global_conf_path)),
+        ("client_conf_file_data_loaded", _one("global_conf_file_abs_path_inited primer_conf_file_data_loaded", _compute_client_conf)),
+        ("env_selection_inited",
+         _app_or(_impl("args_parsed ref_root_dir_abs_path_inited client_conf_file_data_loaded", _compute_env_selection_from_args),
+                 _impl("ref_root_dir_abs_path_inited client_conf_file_data_loaded", _compute_env_selection))),
+        ("selected_env_dir_rel_path_inited", _one("env_selection_inited", _compute_selected_env_rel)),
+        ("local_conf_symlink_abs_path_inited", _one("env_selection_inited ref_root_dir_abs_path_inited", _compute_symlink_path)),
+        ("local_conf_symlink_ensured", _prime("env_selection_inited", _compute_symlink_ensured)),
+        ("local_conf_file_abs_path_inited", impl_by_mode({
+            ExecMode.mode_prime: _impl("env_selection_inited primer_conf_file_abs_path_inited ref_root_dir_abs_path_inited "
+                                       "local_conf_symlink_ensured", _compute_local_conf_path_prime),
+            None: _impl("env_selection_inited primer_conf_file_abs_path_inited ref_root_dir_abs_path_inited",
+                        _compute_local_conf_path)})),
+        ("env_conf_file_data_loaded", _one("local_conf_file_abs_path_inited env_selection_inited", _compute_env_conf)),
+        ("conf_files_checked",
+         _one("primer_conf_file_data_loaded client_conf_file_data_loaded env_conf_file_data_loaded", _compute_conf_files_checked)),
+        # derived fields
+        ("python_requirement_inited", _one(_CONF, _compute_python_requirement)),
+        ("required_python_version_inited", _one("python_requirement_inited", _compute_required_python_version)),
+        ("python_selector_file_abs_path_inited", _one(_CONF, _compute_selector_path)),
+        ("python_candidate_found",
+         _one("python_requirement_inited python_selector_file_abs_path_inited venv_paths_inited", _compute_python_candidate)),
+        ("selected_python_file_abs_path_inited", impl_by_mode({
+            ExecMode.mode_prime: _impl("python_candidate_found python_requirement_inited global_conf_file_abs_path_inited",
+                                       _compute_selected_python_prime),
+            None: _impl("python_candidate_found python_requirement_inited", _compute_selected_python_read)})),
+        ("local_venv_dir_abs_path_inited", _one(_CONF, _dir_state("local_venv_dir_rel_path"))),
+        ("local_log_dir_abs_path_inited", _one(_CONF, _dir_state("local_log_dir_rel_path"))),
+        ("local_tmp_dir_abs_path_inited", _one(_CONF, _dir_state("local_tmp_dir_rel_path"))),
+        ("local_cache_dir_abs_path_inited", _one(_CONF, _dir_state("local_cache_dir_rel_path"))),
+        ("venv_driver_inited", _one(_CONF + " python_candidate_found", _compute_venv_driver)),
+        ("version_constraints_file_basename_inited", _one(_CONF, _compute_constraints_basename)),
+        ("project_descriptors_inited", _one(_CONF, _compute_project_descriptors)),
+        ("install_specs_inited", _one(_CONF, _compute_install_specs)),
+        ("derived_conf_data_loaded", one_impl(_DERIVED_PARENTS, _compute_derived)),
+        ("effective_config_printed", _effective_config_factory),
+        # the venv, installs, restarts, the handover, and each exec mode's end
+        ("venv_paths_inited", _one("local_venv_dir_abs_path_inited local_tmp_dir_abs_path_inited", _compute_venv_paths)),
+        ("version_constraints_file_abs_path_inited",
+         _one("env_selection_inited ref_root_dir_abs_path_inited version_constraints_file_basename_inited", _compute_constraints_path)),
+        ("install_inputs_inited",
+         _one("ref_root_dir_abs_path_inited project_descriptors_inited install_specs_inited venv_driver_inited "
+              "selected_python_file_abs_path_inited python_candidate_found version_constraints_file_abs_path_inited",
+              _compute_install_inputs)),
+        ("venv_checked", _one("venv_paths_inited install_inputs_inited python_requirement_inited", _compute_venv_checked)),
+        ("venv_prepared",
+         _prime("venv_paths_inited venv_checked input_sub_command_arg_loaded install_inputs_inited python_requirement_inited "
+                "local_cache_dir_abs_path_inited local_tmp_dir_abs_path_inited input_start_id_var_loaded "
+                "version_constraints_file_abs_path_inited project_descriptors_inited install_specs_inited "
+                "ref_root_dir_abs_path_inited python_candidate_found", _compute_venv_prepared)),
+        ("file_log_configured", _prime("local_log_dir_abs_path_inited input_start_id_var_loaded", _compute_file_log_configured)),
+        ("stride_deps_updated_reached",
+         _prime("input_py_exec_var_loaded venv_paths_inited file_log_configured venv_prepared proto_code_file_abs_path_inited",
+                _compute_deps_updated)),
+        ("proto_code_updated",
+         _prime("stride_deps_updated_reached proto_code_file_abs_path_inited venv_paths_inited input_start_id_var_loaded",
+                _compute_proto_code_updated)),
+        ("boot_completed", _prime("proto_code_updated proto_code_file_abs_path_inited", _compute_boot_completed)),
+        ("command_executed",
+         _prime("boot_completed args_parsed proto_code_file_abs_path_inited venv_paths_inited local_cache_dir_abs_path_inited",
+                _compute_command_executed)),
+        ("venv_ready_for_start", _in_mode(ExecMode.mode_start, "venv_paths_inited", _compute_venv_ready_for_start)),
+        ("stride_py_venv_for_start_reached", _in_mode(ExecMode.mode_start, "venv_ready_for_start proto_code_file_abs_path_inited",
+                                                      _compute_stride_py_venv_for_start)),
+        ("app_started", _start_factory),
+        ("tool_executed", _in_mode(ExecMode.mode_tool, "args_parsed proto_code_file_abs_path_inited "
+                                   "local_venv_dir_abs_path_inited ref_root_dir_abs_path_inited", _compute_tool_executed)),
+    ]
+    return [("state_" + name, factory) for name, factory in table]
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _start_factory(coords):
+    if coords.exec_mode != ExecMode.mode_start:
+        return None
+    return _impl("stride_py_venv_for_start_reached proto_code_file_abs_path_inited" + (" args_parsed" if coords.entry_func in _APP else ""),
+                 _compute_app_started)
+
+
+# endregion: states
+
+
+# region: CLI and logging
+
+
+class _ParserExit(Exception):
+    """argparse finished early (help): end the run with this exit code."""
+
+    def __init__(self, status):
+        Exception.__init__(self, status)
+        self.status = status
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# Options that take a value: the scan for the sub-command skips their values.
+_VALUE_OPTIONS = ("-e", "--env", "-c", "--command", "--final_state", "-s", "--script", "-m", "--main")
+_SUB_COMMAND_WORDS = (
+    SubCommand.boot,
+    SubCommand.reset,
+    "reboot",
+    SubCommand.eval,
+    SubCommand.shell,
+    SubCommand.start,
+    SubCommand.wrap,
+)
+
+
+def _has_sub_command(argv):
+    """Whether a positional word (the sub-command, or a stray word) appears in `argv`."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token == "--":
+            return True
+        if token.startswith("-") and token != "-":
+            skip = token in _VALUE_OPTIONS
+            continue
+        return True
+    return False
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _add_common_options(parser, prefix, default):
+    parser.add_argument(
+        "-v", "--verbose", action="count", dest=prefix + "stderr_log_level_verbose", default=default,
+        help="log more to stderr (repeat for more: -v INFO, -vv DEBUG)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="count", dest=prefix + "stderr_log_level_quiet", default=default,
+        help="log less to stderr (repeat for less)",
+    )
+    parser.add_argument(
+        "-e", "--env", dest=prefix + "selected_env_dir", metavar="DIR", default=None if default == 0 else default,
+        help="use the env dir DIR (relative to the ref root, or to the current dir) and point lconf at it",
+    )
+
+
+def build_cli_parser(env, prog):
+    """The protoprimer CLI: `[-v|-q]... [-e DIR] [SUB_COMMAND [options]]`, `boot` by default."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def _print_message(self, message, file=None):
+            if message:
+                env.write_stdout(message)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+        def exit(self, status=0, message=None):
+            if message:
+                env.write_stderr(message)
+            raise _ParserExit(status)
+
+        def error(self, message):
+            raise UsageError("%s: %s (see `%s -h`)" % (self.prog, message, prog))
+
+    def formatter(prog):
+        return argparse.HelpFormatter(prog, width=100)
+
+    parser = Parser(
+        prog=prog,
+        description="The early [proto] environment bootstrapper [primer].",
+        epilog="Version: %s | kernel: %s" % (__version__, env.kernel_path),
+        formatter_class=formatter,
+    )
+    _add_common_options(parser, "", 0)
+    subs = parser.add_subparsers(dest="sub_command", metavar="SUB_COMMAND", title="sub-commands")
+    suppress = argparse.SUPPRESS
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def sub(name, help_text, aliases=()):
+        sub_parser = subs.add_parser(name, help=help_text, description=help_text, aliases=list(aliases), formatter_class=formatter)
+        _add_common_options(sub_parser, "sub_", suppress)
+        return sub_parser
+
+    boot = sub(SubCommand.boot, "bootstrap the venv, then run the client's code or COMMAND (the default)")
+    boot.add_argument("-c", "--command", dest="run_command", metavar="COMMAND", help="run COMMAND in a shell with the venv activated")
+    boot.add_argument("--final_state", metavar="STATE", help="stop at the state STATE of the graph (for debugging)")
+    sub(SubCommand.reset, "rebuild the venv from scratch: drop it, the pins and the tool venvs, then boot", aliases=("reboot",))
+    ev = sub(SubCommand.eval, "print the effective config and write nothing")
+    ev.add_argument("--json", dest="print_json", action="store_true", help="print one JSON document instead of one per leap")
+    shell = sub(SubCommand.shell, "bootstrap, then start a shell with the venv activated (or run COMMAND in it)")
+    shell.add_argument("-c", "--command", dest="run_command", metavar="COMMAND", help="run COMMAND instead of an interactive shell")
+    start = sub(SubCommand.start, "run MODULE:FUNC inside the venv, which must exist already")
+    start.add_argument("main_func", metavar="MODULE:FUNC")
+    wrap = sub(SubCommand.wrap, "write an entry script that loads this kernel copy")
+    wrap.add_argument("wrap_entry_func", metavar="ENTRY_FUNC", choices=("boot_env", "start_app"))
+    wrap.add_argument("-s", "--script", dest="script_path", metavar="PATH", required=True, help="where to write the script")
+    wrap.add_argument("-m", "--main", dest="main_func", metavar="MODULE:FUNC", help="the client function the script calls")
+    wrap.add_argument("--force", action="store_true", help="overwrite a different existing file")
+    wrap.add_argument(
+        "--fast", action="store_true",
+        help="a POSIX-shell front that starts the venv's python directly when the venv is known good",
+    )
+    return parser
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def parse_cli(argv, env, prog=None):
+    """Parse protoprimer's CLI; common options may come before or after the sub-command.
+
+    Returns an argparse.Namespace with the reference's names: sub_command (aliases resolved),
+    selected_env_dir, stderr_log_level_verbose, stderr_log_level_quiet, run_command, final_state,
+    print_json, main_func, wrap_entry_func, script_path, force. Raises UsageError; help ends in _ParserExit.
+    """
+    argv = list(argv)
+    if prog is None:
+        prog = os.path.basename(env.argv[0]) if env.argv and env.argv[0] else "protoprimer"
+    parser = build_cli_parser(env, prog)
+    wants_help = "-h" in argv or "--help" in argv
+    if not _has_sub_command(argv) and not wants_help:
+        argv = [SubCommand.boot] + argv
+    args = parser.parse_args(argv)
+    if args.sub_command is None:
+        args.sub_command = SubCommand.boot
+    args.sub_command = SUB_COMMAND_ALIASES.get(args.sub_command, args.sub_command)
+    args.stderr_log_level_verbose += getattr(args, "sub_stderr_log_level_verbose", 0)
+    args.stderr_log_level_quiet += getattr(args, "sub_stderr_log_level_quiet", 0)
+    if getattr(args, "sub_selected_env_dir", None) is not None:
+        args.selected_env_dir = args.sub_selected_env_dir
+    for name in ("sub_stderr_log_level_verbose", "sub_stderr_log_level_quiet", "sub_selected_env_dir"):
+        if hasattr(args, name):
+            delattr(args, name)
+    for name, default in (
+        ("run_command", None), ("final_state", None), ("print_json", False), ("main_func", None),
+        ("wrap_entry_func", None), ("script_path", None), ("force", False), ("fast", False),
+    ):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    return args
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+_LEVEL_COLORS = {"DEBUG": "36", "INFO": "32", "WARNING": "33", "ERROR": "31", "CRITICAL": "1;31"}
+
+
+def _level_name(level):
+    for name, value in (("CRITICAL", 50), ("ERROR", 40), ("WARNING", 30), ("INFO", 20), ("DEBUG", 10)):
+        if level >= value:
+            return name
+    return "NOTSET"
+
+
+class Log(object):
+    """The kernel's own small logger: one stderr sink with a level (no `logging`: it costs 5 ms a start).
+
+    Formats follow the reference: WARNING and above `LEVEL message`; INFO with the time, pid and the
+    stride the process started at; DEBUG with the date too.
+    """
+
+    def __init__(self, env):
+        self._env = env
+        self.level = 30
+        self._color = None
+        self._file = None  # (fs, path) of the run's file log, once attached
+        self._file_lines = []
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def _use_color(self):
+        if self._color is None:
+            self._color = self._env.stderr_is_tty() and not self._env.get("NO_COLOR")
+        return self._color
+
+    def paint(self, code, text):
+        return "\033[%sm%s\033[0m" % (code, text) if self._use_color() else text
+
+    def enabled(self, level):
+        return level >= self.level
+
+    def _stamped(self, level, label, message, with_date):
+        import time
+
+        now = self._env.now()
+        millis = int((now - int(now)) * 1000)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S" if with_date else "%H:%M:%S", time.gmtime(now))
+        stride = self._env.get(EnvVar.PROTOPRIMER_PY_EXEC) or StateStride.stride_py_unknown
+        return "%s.%03dZ pid:%d %s py:%s %s" % (stamp, millis, self._env.pid, label, stride, message)
+
+    def log(self, level, message):
+        name = _level_name(level)
+        if level >= min(20, self.level):
+            self.to_file(self._stamped(level, name, message, True))
+        if level < self.level:
+            return
+        label = self.paint(_LEVEL_COLORS.get(name, "0"), name)
+        line = "%s %s" % (label, message) if level >= 30 else self._stamped(level, label, message, level < 20)
+        self._env.write_stderr(line + "\n")
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def to_file(self, line):
+        if self._file is not None:
+            self._file_lines.append(line + "\n")
+
+    def attach_file(self, fs, path):
+        """Also log to the file `path` (appending), at INFO or the stderr level if that is lower."""
+        self._file = (fs, path)
+
+    def flush_file(self):
+        """Append what was logged for the file so far (before a process ends or is replaced). A log that
+        cannot be written costs one warning, not the run."""
+        if self._file is not None and self._file_lines:
+            fs, path = self._file
+            lines, self._file_lines = self._file_lines, []
+            try:
+                fs.append_text(path, "".join(lines))
+            except OSError as e:
+                self._file = None
+                self.warning("cannot write the file log %s: %s (logging to stderr only)" % (path, e.strerror or e))
+
+    def progress(self, what):
+        """Announce a long phase: a status line with the elapsed time on a terminal (returned, to tick and
+        clear), one plain line on a pipe, nothing when quiet; INFO in the file log either way."""
+        if self.level <= 20:
+            self.log(20, what)
+            return None
+        self.to_file(self._stamped(20, "INFO", what, True))
+        if self.level > 30:
+            return None
+        if not self._env.stderr_is_tty():
+            self._env.write_stderr("protoprimer: %s\n" % what)
+            return None
+        return _StatusLine(self._env, what)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def debug(self, message):
+        self.log(10, message)
+
+    def info(self, message):
+        self.log(20, message)
+
+    def warning(self, message):
+        self.log(30, message)
+
+    def error(self, message):
+        self.log(40, message)
+
+
+class _StatusLine(object):
+    """One terminal line that says what a phase does and for how long; cleared when the phase ends."""
+
+    def __init__(self, env, what):
+        self._env = env
+        self._what = what
+        self.tick(0.0)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def tick(self, elapsed):
+        text = "%s (%.1fs)" % (self._what, elapsed)
+        width = self._env.terminal_width() - 1
+        if len(text) > width:  # one line only: a wrapped line could not be rewritten in place
+            text = "..." + text[len(text) - width + 3:]
+        self._env.write_stderr("\r\033[K%s" % text)
+
+    def done(self):
+        self._env.write_stderr("\r\033[K")
+
+
+_SAFE_SHELL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
+
+
+def shell_quote(word):
+    """Quote `word` for a POSIX shell (like shlex.quote, without importing re)."""
+    if word and all(char in _SAFE_SHELL_CHARS for char in word):
+        return word
+    return "'" + word.replace("'", "'\"'\"'") + "'"
+
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+# endregion: CLI and logging
+
+
+# region: public API
+
+
+class RunContext(object):
+    """Everything one process knows: its host, its coordinates, its graph (with cached values), its log.
+
+    One context per process of the chain; nothing is kept at module level.
+    """
+
+    def __init__(self, host, entry_func, main_func=None, forced_target=None, kernel_file=None, chain=None):
+        if entry_func not in ENTRY_FUNCS:
+            raise ValueError("unknown entry function %r (one of: %s)" % (entry_func, ", ".join(ENTRY_FUNCS)))
+        self.host = host
+        self.entry_func = entry_func
+        self.main_func = main_func
+        # the file of the kernel whose code runs this context: the copy, or the installed kernel after a handover
+        self.kernel_file = kernel_file or host.env.kernel_path
+        # set for a handover from a reference (0.13) copy, which does not pass the client's main along
+        self.restart_after_refresh = False
+        # (stride, kernel copy path) handed over in-process by a copy: they win over the chain variables
+        self.chain = chain
+        self.forced_target = forced_target
+        self.coordinates = Coordinates(entry_func)
+        self.graph = StateGraph(builtin_states())
+        self.log = Log(host.env)
+        self._warned = set()
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def eval_state(self, name):
+        return self.graph.eval(name, self)
+
+    def register_state(self, name, factory, replace=False):
+        return self.graph.register(name, factory, replace)
+
+    @property
+    def is_first_process(self):
+        """True in the process the user started (no chain variable yet, and not client code that a run
+        started): warnings are given only there."""
+        env = self.host.env
+        return self.chain is None and env.get(EnvVar.PROTOPRIMER_PY_EXEC) is None and env.recall("knobs") is None
+
+    def warn_once(self, key, message):
+        """A warning given once per invocation: once per process, and only in the chain's first process."""
+        if key in self._warned or not self.is_first_process:
+            return
+        self._warned.add(key)
+        self.log.warning(message)
+
+    def run(self):
+        """Phase 1 learns the exec mode (parsing the CLI where there is one); phase 2 evaluates the final
+        target chosen for the now complete coordinates. Returns the exit code."""
+        mode = self.eval_state("state_exec_mode_inited")
+        self.coordinates = Coordinates(self.entry_func, mode)
+        target = self.eval_state("state_final_target_inited")
+        return self.eval_state(target)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def run_guarded(self):
+        """Run, turning every failure into one message and a documented exit code; print the exit line."""
+        try:
+            code = self.run()
+        except _ParserExit as e:
+            return e.status
+        except PrimerError as e:
+            self.log.error(e.message)
+            self._log_traceback()
+            code = e.exit_code
+        except KeyboardInterrupt:
+            self.log.error("interrupted (Ctrl-C): the next ./prime finishes or redoes what was cut short")
+            code = ExitCode.interrupted
+        except OSError as e:
+            where = " and ".join(str(name) for name in (e.filename, getattr(e, "filename2", None)) if name)
+            self.log.error(
+                "cannot read or write %s: %s (check its permissions and the free space)" % (where or "a file", e.strerror or e)
+            )
+            self._log_traceback()
+            code = ExitCode.file_error
+        except Exception as e:
+            self.log.error(
+                "internal error: %s: %s (this is a protoprimer bug; rerun with -v for the traceback)"
+                % (type(e).__name__, e)
+            )
+            self._log_traceback()
+            code = ExitCode.internal_error
+        if not isinstance(code, int) or isinstance(code, bool):
+            self.log.error("internal error: the run ended with %r instead of an exit code" % (code,))
+            code = ExitCode.internal_error
+        self.print_exit_line(code)
+        self.log.flush_file()
+        return code
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def _log_traceback(self):
+        if self.log.enabled(20):
+            import traceback
+
+            self.host.env.write_stderr(traceback.format_exc())
+
+    def print_exit_line(self, code):
+        """`SUCCESS [0]: <python> <argv>` with -v; `FAILURE [N]: ...` unless silenced with -qqq. The file
+        log gets it always."""
+        env = self.host.env
+        command = " ".join(shell_quote(word) for word in [env.executable] + env.argv)
+        status = "SUCCESS" if code == 0 else "FAILURE"
+        self.log.to_file("%s [%d]: %s" % (status, code, command))
+        if self.log.enabled(20 if code == 0 else 50):
+            painted = self.log.paint("30;42" if code == 0 else "37;41", status)
+            env.write_stderr("%s [%d]: %s\n" % (painted, code, command))
+
+
+def _check_main_func(main_func):
+    module_name, sep, func_name = (main_func or "").partition(":")
+    if not sep or not module_name or not func_name:
+        raise ValueError("%r is not of the form module:function, for example my_pkg.cli:main" % (main_func,))
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _run_entry(host, entry_func, main_func=None):
+    host = host or real_host()
+    if main_func is not None:
+        try:
+            _check_main_func(main_func)
+        except ValueError as e:
+            script = host.env.argv[0] if host.env.argv else "the entry script"
+            host.env.write_stderr("ERROR %s calls %s(): %s\n" % (script, entry_func, e))
+            raise SystemExit(ExitCode.config_error)
+    raise SystemExit(RunContext(host, entry_func, main_func).run_guarded())
+
+
+def boot_env(venv_main_func=None, host=None):
+    """Entry script API: bootstrap the repo (CLI, restarts, venv), then call the client's "module:func"
+    if one is given (without one, `-c`/`shell` or nothing follows the boot)."""
+    _run_entry(host, EntryFunc.func_boot_env, venv_main_func)
+
+
+def start_app(venv_main_func, host=None):
+    """Entry script API: hop into the existing venv and call the client's "module:func" (no CLI)."""
+    _run_entry(host, EntryFunc.func_start_app, venv_main_func)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def main(host=None):
+    """The kernel file run directly (`./proto_kernel.py [args]`)."""
+    _run_entry(host, EntryFunc.func_run_main)
+
+
+def resume_chain(entry_func, main_func, kernel_file, host=None, chain=None):
+    """The handover: a kernel copy in the venv calls this function of the installed kernel, which takes the
+    run over from there (it refreshes the copy, then runs client code). Only names and plain values cross
+    (`chain` is the stride reached and the copy's path): the copy and this module may be different
+    versions. Ends the process (SystemExit) like boot_env."""
+    context = RunContext(host or real_host(), entry_func, main_func, kernel_file=kernel_file, chain=chain)
+    raise SystemExit(context.run_guarded())
+
+
+_LEAP_STATES = {
+    ConfLeap.leap_primer: "state_primer_conf_file_data_loaded",
+    ConfLeap.leap_client: "state_client_conf_file_data_loaded",
+    ConfLeap.leap_env: "state_env_conf_file_data_loaded",
+    ConfLeap.leap_derived: "state_derived_conf_data_loaded",
+}
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def get_config(conf_leap=ConfLeap.leap_derived, host=None):
+    """The config of one leap as a dict, computed in-process: no CLI, no restarts, nothing written.
+
+    Raises PrimerError (with .message and .exit_code) when the configuration is broken.
+    """
+    leap = getattr(conf_leap, "name", conf_leap)
+    if leap not in CONF_LEAPS:
+        raise ValueError("unknown conf leap %r (one of: %s)" % (conf_leap, ", ".join(CONF_LEAPS)))
+    ctx = RunContext(host or real_host(), EntryFunc.func_call_lib)
+    mode = ctx.eval_state("state_exec_mode_inited")
+    ctx.coordinates = Coordinates(EntryFunc.func_call_lib, mode)
+    if leap == ConfLeap.leap_input:
+        return {
+            "state_proto_code_file_abs_path_inited": ctx.eval_state("state_proto_code_file_abs_path_inited"),
+            "state_primer_conf_file_abs_path_inited": ctx.eval_state("state_primer_conf_file_abs_path_inited"),
+        }
+    value = ctx.eval_state(_LEAP_STATES[leap])
+    if leap == ConfLeap.leap_derived:
+        return value
+    return dict(value.data)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def parse_args(remaining_argv=None, host=None):
+    """protoprimer's CLI for client code that must stay CLI-compatible across runtimes.
+
+    On a usage error prints one message and raises SystemExit(2), like argparse.
+    """
+    host = host or real_host()
+    argv = host.env.argv[1:] if remaining_argv is None else remaining_argv
+    try:
+        return parse_cli(argv, host.env)
+    except UsageError as e:
+        host.env.write_stderr("ERROR %s\n" % e.message)
+        raise SystemExit(e.exit_code)
+    except _ParserExit as e:
+        raise SystemExit(e.status)
+
+
+class ContextBuilder(object):
+    """The reference's context builder, kept for one purpose: a protoprimer 0.13 kernel copy in a client
+    repo hands over to the installed kernel at stride_deps_updated by calling
+    `ContextBuilder().entry_func(EntryFunc[name]).state_stride(stride)` and `run_process(...)`. This kernel
+    then refreshes the copy and restarts, so that the refreshed copy runs the client's main."""
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def __init__(self):
+        self._entry_func = None
+        self._final_state = None
+
+    def entry_func(self, value):
+        self._entry_func = getattr(value, "value", value)
+        return self
+
+    def state_stride(self, value):
+        return self  # the stride is already in PROTOPRIMER_PY_EXEC, read by name
+
+    def forced_final_state(self, value):
+        self._final_state = getattr(value, "name", value)
+        return self
+
+    def build_context(self, host=None):
+        if self._entry_func not in ENTRY_FUNCS:
+            raise ValueError("ContextBuilder needs entry_func (one of: %s)" % ", ".join(ENTRY_FUNCS))
+        ctx = RunContext(host or real_host(), self._entry_func, forced_target=self._final_state)
+        ctx.restart_after_refresh = True
+        return ctx
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+# What the reference's copy looks up by name on the installed kernel before the handover.
+EnvContext = RunContext
+
+
+def run_process(env_ctx):
+    """Run a context built by ContextBuilder (the reference's API) to its end; ends the process."""
+    if hasattr(env_ctx, "build_context"):
+        env_ctx = env_ctx.build_context()
+    raise SystemExit(env_ctx.run_guarded())
+
+
+def get_proto_kernel_abs_path(host=None):
+    """The absolute path of the repo's kernel copy this process was started from."""
+    host = host or real_host()
+    remembered = host.env.recall("proto_kernel_abs_path")
+    if remembered is not None:
+        return remembered
+    return RunContext(host, EntryFunc.func_call_lib).eval_state("state_proto_code_file_abs_path_inited")
+
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+def check_state_graphs(extra_states=()):
+    """Walk every reachable coordinate combination and report every defect of the graphs they build:
+    unregistered parents, states without an implementation, cycles. An empty list means all is well."""
+    factories = dict(builtin_states())
+    factories.update(dict(extra_states))
+    problems = []
+    for entry_func in ENTRY_FUNCS:
+        problems.extend(walk_graph(factories, Coordinates(entry_func), "state_exec_mode_inited")[1])
+        for mode in ENTRY_FUNC_MODES[entry_func]:
+            coords = Coordinates(entry_func, mode)
+            targets = ["state_final_target_inited", FINAL_TARGETS[mode]]
+            if entry_func == EntryFunc.func_call_lib:
+                targets = list(_LEAP_STATES.values()) + ["state_proto_code_file_abs_path_inited"]
+            for target in targets:
+                problems.extend(walk_graph(factories, coords, target)[1])
+    return _unique(problems)
+
+
+# endregion: public API
+
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+if __name__ == "__main__":
+    main()
