@@ -274,8 +274,9 @@ class RealProcesses(object):
         except OSError:
             os.close(fd)
             return None
-        os.ftruncate(fd, 0)
-        os.write(fd, ("%d\n" % os.getpid()).encode())
+        pid = ("%d\n" % os.getpid()).encode()
+        os.write(fd, pid)  # first the pid, then the cut: a waiter never reads an empty file from us
+        os.ftruncate(fd, len(pid))
         return fd
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def unlock(self, handle):
@@ -2191,18 +2192,20 @@ def _with_install_lock(ctx, paths, work):
     handle = proc.try_lock(paths.lock)
     if handle is not None and previous is not None and not proc.is_alive(previous):
         ctx.log.warning("took over the install lock %s left by pid %d, which is no longer running" % (paths.lock, previous))
-    waited = False
+    waited = 0
     while handle is None:
-        if not waited:
-            holder = proc.lock_holder(paths.lock)
+        holder = proc.lock_holder(paths.lock)
+        if waited == 0 and holder is None:
+            waited = -1  # the holder may be writing its pid this very moment: look again once
+        elif waited <= 0:
             ctx.log.warning(
                 "waiting for another protoprimer run (pid %s) to finish with %s (lock %s)" % (holder or "?", paths.dir, paths.lock)
             )
-            waited = True
-        ctx.host.env.sleep(0.5)
+            waited = 1
+        ctx.host.env.sleep(0.1 if waited < 0 else 0.5)
         handle = proc.try_lock(paths.lock)
     try:
-        return work(waited)
+        return work(waited != 0)
     finally:
         proc.unlock(handle)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
@@ -2428,8 +2431,12 @@ def _compute_proto_code_updated(ctx, p):
     ctx.log.flush_file()
     # only names and plain values cross; the host only when it is not this process's real one (a test's)
     host = None if isinstance(ctx.host.env, RealEnvironment) else ctx.host
-    resume(ctx.entry_func, ctx.main_func, installed.__file__, host=host,
-           chain=(p["state_stride_deps_updated_reached"], copy))
+    code = getattr(resume, "__code__", None)
+    if code is not None and "chain" in code.co_varnames[: code.co_argcount]:
+        resume(ctx.entry_func, ctx.main_func, installed.__file__, host=host,
+               chain=(p["state_stride_deps_updated_reached"], copy))
+    else:  # an older installed kernel: it reads the stride and the copy from the chain variables
+        resume(ctx.entry_func, ctx.main_func, installed.__file__, host)
     raise PrimerError("the installed kernel returned instead of ending the run")
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
