@@ -898,49 +898,6 @@ class StateGraph(object):
         return value
 
 
-def walk_graph(factories, coords, target):
-    """Build the graph reachable from `target` at `coords` without computing anything.
-
-    Returns (edges, problems): edges as (parent, child) pairs; problems as sentences naming the states
-    involved (unregistered parents, missing implementations, cycles).
-    """
-    edges = []
-    problems = []
-    done = set()
-    path = []
-
-    def visit(name):
-        if name in path:
-            cycle = path[path.index(name):] + [name]
-            problems.append("cycle at %r: %s" % (coords, " -> ".join(cycle)))
-            return
-        if name in done:
-            return
-        factory = factories.get(name)
-        if factory is None:
-            problems.append(
-                "%s is not registered (required by %s at %r)" % (name, path[-1] if path else "the target", coords)
-            )
-            done.add(name)
-            return
-        impl = factory(coords)
-        if impl is None:
-            problems.append(
-                "%s has no implementation at %r (required by %s)" % (name, coords, path[-1] if path else "the target")
-            )
-            done.add(name)
-            return
-        path.append(name)
-        for parent in impl.parents:
-            edges.append((parent, name))
-            visit(parent)
-        path.pop()
-        done.add(name)
-
-    visit(target)
-    return edges, problems
-
-
 # endregion: graph engine
 
 
@@ -2853,17 +2810,6 @@ class _ParserExit(Exception):
 
 # Options that take a value: the scan for the sub-command skips their values.
 _VALUE_OPTIONS = ("-e", "--env", "-c", "--command", "--final_state", "-s", "--script", "-m", "--main")
-_SUB_COMMAND_WORDS = (
-    SubCommand.boot,
-    SubCommand.reset,
-    "reboot",
-    SubCommand.eval,
-    SubCommand.shell,
-    SubCommand.start,
-    SubCommand.wrap,
-)
-
-
 def _has_sub_command(argv):
     """Whether a positional word (the sub-command, or a stray word) appears in `argv`."""
     skip = False
@@ -3362,24 +3308,6 @@ def get_proto_kernel_abs_path(host=None):
     if remembered is not None:
         return remembered
     return RunContext(host, EntryFunc.func_call_lib).eval_state("state_proto_code_file_abs_path_inited")
-
-
-def check_state_graphs(extra_states=()):
-    """Walk every reachable coordinate combination and report every defect of the graphs they build:
-    unregistered parents, states without an implementation, cycles. An empty list means all is well."""
-    factories = dict(builtin_states())
-    factories.update(dict(extra_states))
-    problems = []
-    for entry_func in ENTRY_FUNCS:
-        problems.extend(walk_graph(factories, Coordinates(entry_func), "state_exec_mode_inited")[1])
-        for mode in ENTRY_FUNC_MODES[entry_func]:
-            coords = Coordinates(entry_func, mode)
-            targets = ["state_final_target_inited", FINAL_TARGETS[mode]]
-            if entry_func == EntryFunc.func_call_lib:
-                targets = list(_LEAP_STATES.values()) + ["state_proto_code_file_abs_path_inited"]
-            for target in targets:
-                problems.extend(walk_graph(factories, coords, target)[1])
-    return _unique(problems)
 
 
 # endregion: public API

@@ -3,6 +3,7 @@ states involved; and the coordinate walk that proves every reachable graph compl
 import pytest
 
 from protoprimer import primer_kernel as kernel
+from harness.graph_check import check_state_graphs, walk_graph
 from protoprimer.primer_kernel import Coordinates, GraphError, StateImpl, one_impl
 
 
@@ -28,14 +29,14 @@ def make_context():
 
 
 def test_every_reachable_graph_is_complete_and_acyclic():
-    assert kernel.check_state_graphs() == []
+    assert check_state_graphs() == []
 
 
 def test_the_coordinate_walk_covers_every_entry_function_and_its_modes():
     walked = []
     for entry_func in kernel.ENTRY_FUNCS:
         for mode in kernel.ENTRY_FUNC_MODES[entry_func]:
-            edges, problems = kernel.walk_graph(dict(kernel.builtin_states()), Coordinates(entry_func, mode), kernel.FINAL_TARGETS[mode])
+            edges, problems = walk_graph(dict(kernel.builtin_states()), Coordinates(entry_func, mode), kernel.FINAL_TARGETS[mode])
             assert problems == []
             walked.append((entry_func, mode, len(edges)))
     assert {(e, m) for e, m, _ in walked} >= {
@@ -46,13 +47,13 @@ def test_the_coordinate_walk_covers_every_entry_function_and_its_modes():
 
 def test_the_check_reports_an_unregistered_parent_by_name():
     broken = [("state_derived_conf_data_loaded", one_impl(("state_nowhere_inited",), lambda ctx, p: {}))]
-    problems = kernel.check_state_graphs(extra_states=broken)
+    problems = check_state_graphs(extra_states=broken)
     assert any("state_nowhere_inited is not registered (required by state_derived_conf_data_loaded" in p for p in problems)
 
 
 def test_the_check_reports_a_cycle_with_its_path():
     cyclic = [("state_ref_root_dir_abs_path_inited", one_impl(("state_global_conf_dir_abs_path_inited",), lambda ctx, p: "/"))]
-    problems = kernel.check_state_graphs(extra_states=cyclic)
+    problems = check_state_graphs(extra_states=cyclic)
     assert any(
         "state_ref_root_dir_abs_path_inited -> state_global_conf_dir_abs_path_inited -> state_ref_root_dir_abs_path_inited" in p
         for p in problems
@@ -61,7 +62,7 @@ def test_the_check_reports_a_cycle_with_its_path():
 
 def test_the_check_reports_a_state_missing_an_implementation_for_some_coordinates():
     partial = [("state_install_specs_inited", kernel.impl_by_mode({kernel.ExecMode.mode_prime: StateImpl((), lambda c, p: [])}))]
-    problems = kernel.check_state_graphs(extra_states=partial)
+    problems = check_state_graphs(extra_states=partial)
     assert any("state_install_specs_inited has no implementation at (boot_env, mode_read)" in p for p in problems)
 
 

@@ -898,49 +898,6 @@ class StateGraph(object):
         return value
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-def walk_graph(factories, coords, target):
-    """Build the graph reachable from `target` at `coords` without computing anything.
-
-    Returns (edges, problems): edges as (parent, child) pairs; problems as sentences naming the states
-    involved (unregistered parents, missing implementations, cycles).
-    """
-    edges = []
-    problems = []
-    done = set()
-    path = []
-
-    def visit(name):
-        if name in path:
-            cycle = path[path.index(name):] + [name]
-            problems.append("cycle at %r: %s" % (coords, " -> ".join(cycle)))
-            return
-        if name in done:
-            return
-        factory = factories.get(name)
-        if factory is None:
-            problems.append(
-                "%s is not registered (required by %s at %r)" % (name, path[-1] if path else "the target", coords)
-            )
-            done.add(name)
-            return
-        impl = factory(coords)
-        if impl is None:
-            problems.append(
-                "%s has no implementation at %r (required by %s)" % (name, coords, path[-1] if path else "the target")
-            )
-            done.add(name)
-            return
-        path.append(name)
-        for parent in impl.parents:
-            edges.append((parent, name))
-            visit(parent)
-        path.pop()
-        done.add(name)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
-    visit(target)
-    return edges, problems
-
-
 # endregion: graph engine
 
 
@@ -957,10 +914,10 @@ class ConfFile(object):
         self.present = present
         self.data = data
 
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 class EnvSelection(object):
     """Which env dir this run uses, why, and the state of the `lconf` link that names it."""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     __slots__ = ("env_abs", "env_rel", "source", "link_path", "link_points_there")
 
     def __init__(self, env_abs, env_rel, source, link_path, link_points_there):
@@ -2853,17 +2810,6 @@ class _ParserExit(Exception):
 
 # Options that take a value: the scan for the sub-command skips their values.
 _VALUE_OPTIONS = ("-e", "--env", "-c", "--command", "--final_state", "-s", "--script", "-m", "--main")
-_SUB_COMMAND_WORDS = (
-    SubCommand.boot,
-    SubCommand.reset,
-    "reboot",
-    SubCommand.eval,
-    SubCommand.shell,
-    SubCommand.start,
-    SubCommand.wrap,
-)
-
-
 def _has_sub_command(argv):
     """Whether a positional word (the sub-command, or a stray word) appears in `argv`."""
     skip = False
@@ -2878,7 +2824,7 @@ def _has_sub_command(argv):
             continue
         return True
     return False
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _add_common_options(parser, prefix, default):
     parser.add_argument(
@@ -2893,7 +2839,7 @@ def _add_common_options(parser, prefix, default):
         "-e", "--env", dest=prefix + "selected_env_dir", metavar="DIR", default=None if default == 0 else default,
         help="use the env dir DIR (relative to the ref root, or to the current dir) and point lconf at it",
     )
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def build_cli_parser(env, prog):
     """The protoprimer CLI: `[-v|-q]... [-e DIR] [SUB_COMMAND [options]]`, `boot` by default."""
@@ -2903,7 +2849,7 @@ def build_cli_parser(env, prog):
         def _print_message(self, message, file=None):
             if message:
                 env.write_stdout(message)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
         def exit(self, status=0, message=None):
             if message:
                 env.write_stderr(message)
@@ -2914,7 +2860,7 @@ def build_cli_parser(env, prog):
 
     def formatter(prog):
         return argparse.HelpFormatter(prog, width=100)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     parser = Parser(
         prog=prog,
         description="The early [proto] environment bootstrapper [primer].",
@@ -2924,7 +2870,7 @@ def build_cli_parser(env, prog):
     _add_common_options(parser, "", 0)
     subs = parser.add_subparsers(dest="sub_command", metavar="SUB_COMMAND", title="sub-commands")
     suppress = argparse.SUPPRESS
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def sub(name, help_text, aliases=()):
         sub_parser = subs.add_parser(name, help=help_text, description=help_text, aliases=list(aliases), formatter_class=formatter)
         _add_common_options(sub_parser, "sub_", suppress)
@@ -3364,26 +3310,8 @@ def get_proto_kernel_abs_path(host=None):
     return RunContext(host, EntryFunc.func_call_lib).eval_state("state_proto_code_file_abs_path_inited")
 
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
-def check_state_graphs(extra_states=()):
-    """Walk every reachable coordinate combination and report every defect of the graphs they build:
-    unregistered parents, states without an implementation, cycles. An empty list means all is well."""
-    factories = dict(builtin_states())
-    factories.update(dict(extra_states))
-    problems = []
-    for entry_func in ENTRY_FUNCS:
-        problems.extend(walk_graph(factories, Coordinates(entry_func), "state_exec_mode_inited")[1])
-        for mode in ENTRY_FUNC_MODES[entry_func]:
-            coords = Coordinates(entry_func, mode)
-            targets = ["state_final_target_inited", FINAL_TARGETS[mode]]
-            if entry_func == EntryFunc.func_call_lib:
-                targets = list(_LEAP_STATES.values()) + ["state_proto_code_file_abs_path_inited"]
-            for target in targets:
-                problems.extend(walk_graph(factories, coords, target)[1])
-    return _unique(problems)
-
-
 # endregion: public API
 
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 if __name__ == "__main__":
     main()
