@@ -5,6 +5,11 @@ It collects scenario files (`*.toml` under the `protoprimer_scenario_dirs` ini d
 for Python tests: `world`, `run_scenario_file` and the guards `protoprimer_env_guard`,
 `protoprimer_cwd_guard`, `protoprimer_fs_guard`.
 
+Tapes (`*.tape.toml` under the same directories, docs/tapes.md) are collected too, one item each named
+after the file (`eval_json.tape.toml` -> `eval_json`, marker `tape`), and replayed; the tape mode comes
+from `--protoprimer-tape-mode`, else $PROTOPRIMER_TAPE_MODE, else "replay" (a value that is not a mode
+stops the run with the list of valid ones). Precedence: the option wins over the variable.
+
 Invariants:
 - loading this module is cheap and safe in any pytest run of any venv that has protoprimer installed:
   it imports only pytest and the standard library; the harness (pyfakefs, tomli, harness.world, ...)
@@ -22,6 +27,10 @@ import pytest
 
 SCENARIO_DIRS_INI = "protoprimer_scenario_dirs"
 INSTALL_HINT = "pip install 'protoprimer[harness]'"
+TAPE_SUFFIX = ".tape.toml"
+TAPE_MODE_OPTION = "--protoprimer-tape-mode"
+TAPE_MODE_ENV_VAR = "PROTOPRIMER_TAPE_MODE"
+_TAPE_MODE_KEY = pytest.StashKey[str]()
 
 # Ignored by protoprimer_env_guard: pytest itself rewrites it between a test's phases.
 _VOLATILE_ENV = frozenset({"PYTEST_CURRENT_TEST"})
@@ -40,9 +49,21 @@ def pytest_addoption(parser):
         help="protoprimer: directories (relative to rootdir) whose *.toml files are collected as "
         "scenarios (default: scenarios; set it empty to collect none)",
     )
+    group = parser.getgroup("protoprimer")
+    group.addoption(
+        TAPE_MODE_OPTION,
+        dest="protoprimer_tape_mode",
+        default=None,
+        metavar="MODE",
+        help="protoprimer tapes: replay (default: replay only, never record) or rewrite (re-record each "
+        "collected tape from its recipe, replacing it); default from $%s" % TAPE_MODE_ENV_VAR,
+    )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    # first, so the variable is read before a conftest's pytest_configure may clear PROTOPRIMER_* variables
+    config.stash[_TAPE_MODE_KEY] = _resolve_tape_mode(config)
     config.addinivalue_line(
         "markers",
         "scenario: a protoprimer scenario file (collected from the protoprimer_scenario_dirs directories)",
@@ -51,6 +72,10 @@ def pytest_configure(config):
         "markers",
         "integration: runs real interpreters and real venvs (slow; the tier that keeps the fakes honest)",
     )
+    config.addinivalue_line(
+        "markers",
+        "tape: a recorded tape replayed against the kernel (*.tape.toml in the protoprimer_scenario_dirs)",
+    )
 
 
 def pytest_collect_file(file_path, parent):
@@ -58,7 +83,22 @@ def pytest_collect_file(file_path, parent):
         return None
     if not _in_scenario_dirs(parent.config, str(file_path)):
         return None
+    if file_path.name.endswith(TAPE_SUFFIX):
+        return TapeFile.from_parent(parent, path=file_path)
     return ScenarioFile.from_parent(parent, path=file_path)
+
+
+def _resolve_tape_mode(config):
+    """The tape mode (cheap when neither the option nor the variable is set: nothing is imported)."""
+    option = config.getoption("protoprimer_tape_mode", None)
+    if option is None and os.environ.get(TAPE_MODE_ENV_VAR) is None:
+        return "replay"
+    from harness.tape import TapeModeError, resolve_tape_mode
+
+    try:
+        return resolve_tape_mode(option)
+    except TapeModeError as e:
+        raise pytest.UsageError(str(e)) from None
 
 
 # endregion: hooks
@@ -136,6 +176,47 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, "%s: %s" % (self.name, self.scenario.title)
+
+
+class TapeFile(pytest.File):
+    """One tape file; it holds one item named after the file (without `.tape.toml`)."""
+
+    def collect(self):
+        from harness.scenario import HarnessMissing
+        from harness.tape_format import TapeFormatError, load_tape, tape_name
+
+        try:
+            tape = load_tape(str(self.path))
+        except (TapeFormatError, HarnessMissing) as e:
+            raise self.CollectError(str(e)) from None
+        yield TapeItem.from_parent(self, name=tape_name(str(self.path)), title=tape.title)
+
+
+class TapeItem(pytest.Item):
+    """Replays one tape (in rewrite mode: re-records it first); a failure shows the tape's report."""
+
+    def __init__(self, *, title="", **kwargs):
+        super().__init__(**kwargs)
+        self.title = title
+        self.add_marker("tape")
+
+    def runtest(self):
+        from harness.tape import check_tape
+
+        check_tape(str(self.path), mode=self.config.stash[_TAPE_MODE_KEY],
+                   display=_display_path(self.config, self.path))
+
+    def repr_failure(self, excinfo, style=None):
+        from harness.errors import HarnessError
+        from harness.scenario import HarnessMissing
+        from harness.tape_format import TapeFormatError
+
+        if isinstance(excinfo.value, (AssertionError, HarnessError, HarnessMissing, TapeFormatError)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, "%s: %s" % (self.name, self.title)
 
 
 def _allow_marker(config, name):
