@@ -247,14 +247,16 @@ class RealProcesses(object):
         return spec.origin if spec is not None and spec.has_location else None
 
     def load_file_function(self, path, func_name):
-        """Load the Python file at `path` (whatever its suffix) as a module of its own and return its
-        function `func_name`; ClientCodeMissing when it defines none. Errors of its own code propagate."""
-        import importlib.machinery
-        import importlib.util
+        """Run the Python file at `path` (whatever its suffix) as a module of its own and return its
+        function `func_name`; ClientCodeMissing when it defines none. Errors of its own code propagate.
+        No bytecode is cached next to it: it is the user's config, not an installed module."""
+        import types
 
-        loader = importlib.machinery.SourceFileLoader("protoprimer_loaded_file", path)
-        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
-        loader.exec_module(module)
+        with open(path, "rb") as f:
+            source = f.read()
+        module = types.ModuleType("protoprimer_loaded_file")
+        module.__file__ = path
+        exec(compile(source, path, "exec"), module.__dict__)
         func = getattr(module, func_name, None)
         if func is None:
             raise ClientCodeMissing("%s defines no function %s" % (path, func_name))
