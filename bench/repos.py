@@ -34,6 +34,10 @@ version = "0.1"
 requires-python = ">=3.7"
 dependencies = []
 
+[project.scripts]
+# the venv's own console script: the baseline of the fast start_app form
+sample-app = "sample.main:app"
+
 [tool.setuptools]
 packages = ["sample"]
 """
@@ -168,6 +172,14 @@ def make_fast_entry(twin, entry_func):
     return ["./" + script]
 
 
+def make_uv_sync_twin(machine):
+    """The sample as a uv project, synced once (.venv and uv.lock): the baseline of `uv sync`'s no-op."""
+    twin = Twin(machine, "uv-sync", "plain", "venv_uv")
+    write_sample(twin.root)
+    twin.run([machine.uv, "sync", "--python", machine.python])
+    return twin
+
+
 def make_twins(machine, source_kernel):
     return {
         "ours-pip": make_kernel_twin(machine, "ours-pip", "ours", "venv_pip", source_kernel),
@@ -175,4 +187,5 @@ def make_twins(machine, source_kernel):
         "ref-pip": make_kernel_twin(machine, "ref-pip", "reference", "venv_pip", machine.reference_kernel),
         "plain-pip": make_plain_twin(machine, "plain-pip", "venv_pip"),
         "plain-uv": make_plain_twin(machine, "plain-uv", "venv_uv"),
+        "uv-sync": make_uv_sync_twin(machine),
     }
