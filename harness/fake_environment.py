@@ -167,7 +167,9 @@ class FakeEnvironment:
         return self._tty
 
     def terminal_width(self):
-        return 80
+        """Like shutil.get_terminal_size: $COLUMNS when it is a positive number, else 80."""
+        columns = self._variables.get("COLUMNS", "")
+        return int(columns) if columns.isdigit() and int(columns) > 0 else 80
 
     def enable_site(self):
         """Client code's imports are simulated (world mains), so there is no site to load."""
@@ -196,4 +198,6 @@ class FakeEnvironment:
         self.state.memory[key] = value
 
     def recall(self, key, default=None):
-        return self.state.memory.get(key, default)
+        """As the real adapter: a value remembered as None counts as absent."""
+        value = self.state.memory.get(key)
+        return default if value is None else value

@@ -170,7 +170,9 @@ class FakeProcesses:
         if not argv:
             raise UnknownCommandError("run() was called with an empty argv")
         try:
-            program = locate_program(argv[0], env, cwd, search_path=True)
+            # as subprocess (execvpe): an env without PATH searches the default path
+            search_env = env if "PATH" in env else dict(env, PATH=os.defpath)
+            program = locate_program(argv[0], search_env, cwd, search_path=True)
         except LaunchFailure:
             return 127, "", "cannot run %s: %s" % (argv[0], os.strerror(errno.ENOENT))
         if not os.path.exists(program):

@@ -39,8 +39,6 @@ def test_remember_and_recall(backend):
 
 
 def test_recall_of_a_value_remembered_as_none_gives_the_default(backend):
-    backend.known_difference("F3: the real recall() treats a remembered None as absent (returns the default); "
-                             "the fake returns None")
     env = backend.host.env
     env.remember("contract_none", None)
     assert env.recall("contract_none", "default") == "default"
@@ -111,8 +109,6 @@ def test_terminal_width_default_without_a_terminal(backend, monkeypatch):
 
 @pytest.mark.parametrize("columns", ["40", "123"])
 def test_terminal_width_follows_columns(backend, monkeypatch, columns):
-    backend.known_difference("F4: the real terminal_width() honours $COLUMNS (shutil.get_terminal_size); the "
-                             "fake always answers 80")
     monkeypatch.setenv("COLUMNS", columns)  # the real process's variable
     if backend.name == "fake":
         backend.world.env["COLUMNS"] = columns  # the simulated process's variable (before it starts)
