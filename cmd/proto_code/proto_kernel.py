@@ -881,9 +881,6 @@ class StateGraph(object):
             raise GraphError("state %s has no implementation for coordinates %r" % (name, coords))
         return impl
 
-    def is_cached(self, name):
-        return name in self._values
-
     def eval(self, name, ctx):
         if name in self._values:
             return self._values[name]
@@ -1763,7 +1760,7 @@ def _compute_python_candidate(ctx, p):
     if requirement is None:
         return PythonCandidate(None, None, [])
     tried = []
-    stamp = read_stamp(ctx.host.fs, p["state_venv_paths_inited"].stamp) or {}
+    stamp = p["state_venv_stamp_loaded"] or {}
     known = {}
     version = parse_python_version(stamp.get("python_version", ""))
     if stamp.get("python_found") and version is not None:
@@ -1926,14 +1923,14 @@ class VenvCheck(object):
 _REBUILD_KEYS = ("driver", "python", "python_version")
 
 
-def check_venv(fs, paths, inputs, requirement):
+def check_venv(fs, paths, inputs, requirement, stamp=None):
     """Judge a venv without starting a process: the stamp of a completed build, pyvenv.cfg, its python
     (the file it links to must be the one the build probed: a replaced base interpreter means a rebuild)."""
     if not fs.lexists(paths.dir):
         return VenvCheck("missing", "there is no venv at %s" % paths.dir)
     if not fs.is_file(paths.cfg):
         return VenvCheck("rebuild", "%s has no readable pyvenv.cfg" % paths.dir)
-    stamp = read_stamp(fs, paths.stamp)
+    stamp = stamp if stamp is not None else read_stamp(fs, paths.stamp)
     if stamp is None:
         return VenvCheck("rebuild", "%s is not marked complete (an earlier build was interrupted, or another tool made it)" % paths.dir)
     if not fs.exists(paths.python):
@@ -1963,12 +1960,18 @@ _INPUT_TITLES = {
 }
 
 
+def _compute_venv_stamp(ctx, p):
+    """The venv's stamp as this process found it (read once: selection and the venv check share it)."""
+    return read_stamp(ctx.host.fs, p["state_venv_paths_inited"].stamp)
+
+
 def _compute_venv_checked(ctx, p):
     return check_venv(
-        ctx.host.fs, p["state_venv_paths_inited"], p["state_install_inputs_inited"], p["state_python_requirement_inited"]
+        ctx.host.fs, p["state_venv_paths_inited"], p["state_install_inputs_inited"], p["state_python_requirement_inited"],
+        p["state_venv_stamp_loaded"],
     )
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def _compute_venv_ready_for_start(ctx, p):
     """start_app and `start` need a venv that a boot completed; they never build one."""
     paths = p["state_venv_paths_inited"]
@@ -1977,7 +1980,7 @@ def _compute_venv_ready_for_start(ctx, p):
         what = "there is no venv at %s" % paths.dir if not fs.lexists(paths.dir) else "the venv %s is incomplete or broken" % paths.dir
         raise PrimerError("%s: run ./prime (boot) first to build it" % what, ExitCode.venv_not_ready)
     return paths
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 # --- running tools
 
@@ -1996,14 +1999,14 @@ def clean_env(variables, keep_knobs=False):
         foreign_bin = os.path.join(foreign, "bin")
         env["PATH"] = os.pathsep.join(d for d in env["PATH"].split(os.pathsep) if os.path.normpath(d) != foreign_bin)
     return env
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _tool_env(ctx, venv_dir=None):
     env = clean_env(ctx.host.env.variables())
     if venv_dir is not None:
         env["PATH"] = os.path.join(venv_dir, "bin") + os.pathsep + env.get("PATH", "")
     return env
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _installer_verbosity(ctx):
     """-q/-v for pip and uv from the kernel's own level: quiet below WARNING-visible, verbose at DEBUG."""
@@ -2739,7 +2742,7 @@ def builtin_states():
         ("required_python_version_inited", _one("python_requirement_inited", _compute_required_python_version)),
         ("python_selector_file_abs_path_inited", _one(_CONF, _compute_selector_path)),
         ("python_candidate_found",
-         _one("python_requirement_inited python_selector_file_abs_path_inited venv_paths_inited", _compute_python_candidate)),
+         _one("python_requirement_inited python_selector_file_abs_path_inited venv_stamp_loaded", _compute_python_candidate)),
         ("selected_python_file_abs_path_inited", impl_by_mode({
             ExecMode.mode_prime: _impl("python_candidate_found python_requirement_inited global_conf_file_abs_path_inited",
                                        _compute_selected_python_prime),
@@ -2762,7 +2765,9 @@ def builtin_states():
          _one("ref_root_dir_abs_path_inited project_descriptors_inited install_specs_inited venv_driver_inited "
               "selected_python_file_abs_path_inited python_candidate_found version_constraints_file_abs_path_inited",
               _compute_install_inputs)),
-        ("venv_checked", _one("venv_paths_inited install_inputs_inited python_requirement_inited", _compute_venv_checked)),
+        ("venv_stamp_loaded", _one("venv_paths_inited", _compute_venv_stamp)),
+        ("venv_checked", _one("venv_paths_inited install_inputs_inited python_requirement_inited venv_stamp_loaded",
+                              _compute_venv_checked)),
         ("venv_prepared",
          _prime("venv_paths_inited venv_checked input_sub_command_arg_loaded install_inputs_inited python_requirement_inited "
                 "local_cache_dir_abs_path_inited local_tmp_dir_abs_path_inited input_start_id_var_loaded "

@@ -39,6 +39,17 @@ class Collected:
     root_keys: List[str] = field(default_factory=list)
 
 
+def install_inputs(options) -> InstallInputs:
+    """What pip install and uv pip install take from their parsed options (the same for both)."""
+    return InstallInputs(
+        requirements=options.positionals,
+        editables=options.all("editable"),
+        constraint_files=options.all("constraint"),
+        requirement_files=options.all("requirement"),
+        upgrade=options.flag("upgrade"),
+    )
+
+
 def _missing_file(path: str, tool: str) -> InstallFailure:
     if tool == "uv":
         return InstallFailure(2, "error: File not found: `%s`\n" % path)

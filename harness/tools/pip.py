@@ -27,7 +27,7 @@ from ..launch import read_shebang
 from .common import BadOption, OptionTable, parse_options, perform, unsupported
 from .dists import installed_dists
 from .index import ResolutionError, resolve
-from .install import InstallFailure, InstallInputs, change_steps, collect, planned_changes, scripts_of
+from .install import InstallFailure, change_steps, collect, install_inputs, planned_changes, scripts_of
 from .venv import PIP_SCRIPT_MARKER
 
 GLOBAL_COUNTS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
@@ -150,13 +150,7 @@ def _install(call: ToolCall, interpreter, site: str, args: List[str]) -> ToolRes
             return pip_usage_error(bad.option, bad.missing)
         raise unsupported("pip install", call.argv, bad.option, INSTALL_OPTIONS)
     quiet, verbose = options.count("quiet"), options.count("verbose")
-    inputs = InstallInputs(
-        requirements=options.positionals,
-        editables=options.all("editable"),
-        constraint_files=options.all("constraint"),
-        requirement_files=options.all("requirement"),
-        upgrade=options.flag("upgrade"),
-    )
+    inputs = install_inputs(options)
     if not (inputs.requirements or inputs.editables or inputs.requirement_files):
         return ToolResult(1, "", 'ERROR: You must give at least one requirement to install (see "pip help install")\n')
     try:

@@ -22,7 +22,7 @@ from ..launch import find_executable
 from .common import BadOption, OptionTable, parse_options, perform, plural, unsupported
 from .dists import UV_FILE_MARKER, installed_dists
 from .index import ResolutionError, resolve
-from .install import InstallFailure, InstallInputs, change_steps, collect, planned_changes
+from .install import InstallFailure, change_steps, collect, install_inputs, planned_changes
 from .venv import base_interpreter, clear_dir, venv_steps
 
 COUNTS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
@@ -213,13 +213,7 @@ class UvTool:
                                       "<EDITABLE>>")
             raise unsupported("uv pip install", call.argv, bad.option, INSTALL_OPTIONS)
         quiet = options.count("quiet")
-        inputs = InstallInputs(
-            requirements=options.positionals,
-            editables=options.all("editable"),
-            constraint_files=options.all("constraint"),
-            requirement_files=options.all("requirement"),
-            upgrade=options.flag("upgrade"),
-        )
+        inputs = install_inputs(options)
         if not (inputs.requirements or inputs.editables or inputs.requirement_files):
             return ToolResult(2, "", "error: the following required arguments were not provided:\n  <PACKAGE|--"
                                      "requirement <REQUIREMENT>|--editable <EDITABLE>>\n")
