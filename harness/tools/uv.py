@@ -4,7 +4,8 @@ venv's bin directory; its version is the installed one.
 - `uv --version` -> "uv X.Y.Z";
 - `uv venv [-q|-v] [--no-python-downloads] [--seed] [--python SEL] [VENV]` (VENV defaults to .venv): a venv
   like `python -m venv`'s but without pip (unless --seed), pyvenv.cfg with "uv = X.Y.Z" and version_info;
-  an existing venv or empty directory is replaced; SEL is a path, or a name/version found on PATH;
+  an existing target is refused unless --clear/UV_VENV_CLEAR=1, --allow-existing or --force says what to
+  do (uv 0.13's rules); the activation hint follows $SHELL; SEL is a path, or a name/version found on PATH;
 - `uv pip install [-q|-v] --python VPY [--compile-bytecode] [-c FILE] [-r FILE] [-U] [-e DIR[extras]]...
   [REQ]...`: the same resolution as the fake pip (`harness.tools.index`); output on stderr in uv's words
   ("Resolved N packages", "Installed N packages", " + a==1.0", "Audited N packages"); an editable already
@@ -33,7 +34,8 @@ COMMON_VALUES = {"--cache-dir": "cache_dir", "--python": "python", "-p": "python
 VENV_OPTIONS = OptionTable(
     counts=dict(COUNTS),
     flags=dict(COMMON_FLAGS, **{"--no-python-downloads": "no_downloads", "--seed": "seed",
-                                "--allow-existing": "allow_existing", "--system-site-packages": "system_site"}),
+                                "--allow-existing": "allow_existing",
+                                "--clear": "clear", "--force": "force", "--system-site-packages": "system_site"}),
     values=dict(COMMON_VALUES, **{"--prompt": "prompt"}),
 )
 INSTALL_OPTIONS = OptionTable(
@@ -51,6 +53,47 @@ FREEZE_OPTIONS = OptionTable(
                                 "--system": "system"}),
     values=dict(COMMON_VALUES),
 )
+
+
+# uv names the activation command for the shell it detects from $SHELL (the real one also asks the parent
+# process when $SHELL is unset, which a fake process does not have: then no hint); other shells get none.
+ACTIVATION = {"bash": "source %s/bin/activate", "zsh": "source %s/bin/activate", "ksh": ". %s/bin/activate",
+              "fish": "source %s/bin/activate.fish", "csh": "source %s/bin/activate.csh", "pwsh": "%s/bin/activate"}
+
+
+def activation_hint(shown: str, env) -> str:
+    command = ACTIVATION.get(os.path.basename(env.get("SHELL", "")))
+    return "Activate with: %s\n" % (command % (shown[2:] if shown.startswith("./") else shown)) if command else ""
+
+
+def shown_path(typed: str, cwd: str) -> str:
+    """uv shows an absolute path under the cwd relative to it, any other path as typed."""
+    if os.path.isabs(typed) and typed.startswith(cwd.rstrip(os.sep) + os.sep):
+        return typed[len(cwd.rstrip(os.sep)) + 1:]
+    return typed
+
+
+def _existing_target_refusal(venv: str, typed: str, options, env) -> Optional[ToolResult]:
+    """uv 0.13 refuses an existing target unless told what to do with it: `--clear` (or UV_VENV_CLEAR=1)
+    replaces a venv or an empty directory, `--allow-existing` writes over anything, `--force` clears any
+    directory; a file in the way is always an error."""
+    if not os.path.lexists(venv):
+        return None
+    failed = "error: Failed to create virtual environment\n  cause: "
+    if not os.path.isdir(venv):
+        return ToolResult(2, "", failed + "File exists at `%s`\n" % typed)
+    if options.flag("allow_existing") or options.flag("force") or not os.listdir(venv):
+        return None
+    is_venv = os.path.isfile(os.path.join(venv, "pyvenv.cfg"))
+    clear = options.flag("clear") or env.get("UV_VENV_CLEAR", "") in ("1", "true")
+    if clear and is_venv:
+        return None
+    if clear:
+        return ToolResult(2, "", failed + "uv will not clear a directory that is not a virtual environment\n\n"
+                                          "hint: Use the `--force` flag to remove the existing directory anyway\n")
+    what = "virtual environment" if is_venv else "directory"
+    return ToolResult(2, "", failed + "A %s already exists at: %s\n\nhint: Use the `--clear` flag or set "
+                                      "`UV_VENV_CLEAR=1` to replace the existing %s\n" % (what, typed, what))
 
 
 def read_uv_version(path: str) -> Optional[str]:
@@ -151,25 +194,22 @@ class UvTool:
         path, interpreter = found_interpreter
         typed = options.positionals[0] if options.positionals else ".venv"
         venv = os.path.normpath(os.path.join(call.cwd, typed))
-        replace = False
-        if os.path.lexists(venv):
-            is_venv = os.path.isfile(os.path.join(venv, "pyvenv.cfg"))
-            if not os.path.isdir(venv) or not (is_venv or not os.listdir(venv)):
-                return ToolResult(2, "", "error: Failed to create virtualenv\n  Caused by: The directory `%s` "
-                                         "exists, but it's not a virtual environment\n" % typed)
-            replace = True
+        refused = _existing_target_refusal(venv, typed, options, call.env)
+        if refused is not None:
+            return refused
+        clear = os.path.isdir(venv) and bool(os.listdir(venv)) and not options.flag("allow_existing")
         link_target, real = base_interpreter(path)
         full = "%d.%d.%d" % interpreter.version_info
         cfg = ("home = %s\nimplementation = CPython\nuv = %s\nversion_info = %s\ninclude-system-site-packages = %s\n"
                % (os.path.dirname(real), uv_version, full, "true" if options.flag("system_site") else "false"))
         steps = venv_steps(venv, interpreter.version, link_target, cfg, copies=False, with_pip=options.flag("seed"),
                            pip_version=call.machine.pip_version, tool="uv")
-        if replace and not options.flag("allow_existing"):
+        if clear:
             steps.insert(0, lambda: clear_dir(venv))
         perform(call, steps, "uv venv %s" % venv)
-        stderr = ("Using CPython %s interpreter at: %s\nCreating virtual environment %sat: %s\nActivate with: "
-                  "source %s/bin/activate\n" % (full, path, "with seed packages " if options.flag("seed") else "",
-                                                typed, typed))
+        shown = shown_path(typed, call.cwd)
+        stderr = "Using CPython %s interpreter at: %s\nCreating virtual environment %sat: %s\n%s" % (
+            full, path, "with seed packages " if options.flag("seed") else "", shown, activation_hint(shown, call.env))
         return ToolResult(0, "", "" if quiet else stderr)
 
     # -- uv pip

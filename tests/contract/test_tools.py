@@ -221,9 +221,13 @@ def uv_version(backend):
     return (backend.machine.versions() if backend.name == "real" else backend.versions)["uv"]
 
 
-def uv_env(backend):
+def uv_env(backend, shell: str = ""):
+    """The tool env for uv, with $SHELL set as given (uv's activation hint depends on it; "" = none)."""
     env = backend.tool_env()
     env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.pop("SHELL", None)
+    if shell:
+        env["SHELL"] = shell
     return env
 
 
@@ -282,17 +286,66 @@ def test_uv_venv_install_and_freeze_with_the_kernels_argv(backend):
 
 
 def test_uv_venv_output_names_a_venv_under_the_cwd_relative_to_it(backend):
-    backend.known_difference("F9: the real uv shows a path under the cwd relative to it (`at: uvenv`, `source "
-                             "uvenv/bin/activate`); the fake shows the path as typed")
     _, _, uv = backend.uv_tool()
     assert backend.norm(backend.host.env.cwd()) == "<ROOT>"
     created = backend.host.proc.run([uv, "venv", "-q", "--no-python-downloads", "--python", backend.python,
                                      backend.path("quiet")], env=uv_env(backend))
     assert (created.returncode, created.stderr) == (0, "")
     created = backend.host.proc.run([uv, "venv", "--no-python-downloads", "--python", backend.python,
-                                     backend.path("uvenv")], env=uv_env(backend))
+                                     backend.path("uvenv")], env=uv_env(backend, shell="/bin/bash"))
     assert created.stderr.splitlines()[1:] == ["Creating virtual environment at: uvenv",
                                                "Activate with: source uvenv/bin/activate"]
+
+
+@pytest.mark.parametrize("shell, hint", [("/bin/bash", "source v/bin/activate"), ("/bin/ksh", ". v/bin/activate"),
+                                         ("/usr/bin/fish", "source v/bin/activate.fish"), ("/bin/sh", None),
+                                         ("", None)])
+def test_uv_venv_activation_hint_follows_the_shell(backend, shell, hint):
+    """The hint depends on $SHELL (a CI job often has none): the kernel must not rely on it."""
+    _, _, uv = backend.uv_tool()
+    created = backend.host.proc.run([uv, "venv", "--no-python-downloads", "--python", backend.python,
+                                     backend.path("v")], env=uv_env(backend, shell=shell))
+    assert created.returncode == 0
+    assert created.stderr.splitlines()[2:] == ([] if hint is None else ["Activate with: " + hint])
+
+
+@pytest.mark.parametrize("target, options, env, expected", [
+    ("venv", [], {}, "A virtual environment already exists at: v"),
+    ("venv", ["--clear"], {}, None),
+    ("venv", [], {"UV_VENV_CLEAR": "1"}, None),
+    ("venv", ["--allow-existing"], {}, None),
+    ("dir", [], {}, "A directory already exists at: v"),
+    ("dir", ["--clear"], {}, "uv will not clear a directory that is not a virtual environment"),
+    ("dir", ["--allow-existing"], {}, None),
+    ("empty", [], {}, None),
+    ("file", ["--clear"], {}, "File exists at `v`"),
+])
+def test_uv_venv_over_an_existing_target(backend, target, options, env, expected):
+    """uv 0.13 refuses an existing target unless told what to do; the kernel always creates a venv where
+    nothing is (a broken one is moved aside first)."""
+    _, _, uv = backend.uv_tool()
+    v = backend.path("v")
+    if target == "venv":
+        assert backend.host.proc.run([uv, "venv", "-q", "--python", backend.python, v],
+                                     env=uv_env(backend)).returncode == 0
+    elif target in ("dir", "empty"):
+        os.makedirs(v)
+        if target == "dir":
+            backend.write("v/keep.txt", "mine\n")
+    else:
+        backend.write("v", "a file\n")
+    run_env = uv_env(backend)
+    run_env.update(env)
+    created = backend.host.proc.run([uv, "venv", "-q", "--no-python-downloads", "--python", backend.python]
+                                    + options + ["v"], env=run_env)
+    if expected is None:
+        assert (created.returncode, created.stderr) == (0, "")
+        assert os.path.isfile(os.path.join(v, "pyvenv.cfg"))
+    else:
+        assert created.returncode == 2
+        assert expected in created.stderr
+    if target == "dir":
+        assert os.path.isfile(os.path.join(v, "keep.txt"))
 
 
 def test_uv_pip_install_against_a_contradicting_constraint_fails_and_installs_nothing(backend):
