@@ -73,7 +73,7 @@ def shown_path(typed: str, cwd: str) -> str:
     return typed
 
 
-def _existing_target_refusal(venv: str, typed: str, options, env) -> Optional[ToolResult]:
+def _existing_target_refusal(venv: str, shown: str, options, env) -> Optional[ToolResult]:
     """uv 0.13 refuses an existing target unless told what to do with it: `--clear` (or UV_VENV_CLEAR=1)
     replaces a venv or an empty directory, `--allow-existing` writes over anything, `--force` clears any
     directory; a file in the way is always an error."""
@@ -81,7 +81,7 @@ def _existing_target_refusal(venv: str, typed: str, options, env) -> Optional[To
         return None
     failed = "error: Failed to create virtual environment\n  cause: "
     if not os.path.isdir(venv):
-        return ToolResult(2, "", failed + "File exists at `%s`\n" % typed)
+        return ToolResult(2, "", failed + "File exists at `%s`\n" % shown)
     if options.flag("allow_existing") or options.flag("force") or not os.listdir(venv):
         return None
     is_venv = os.path.isfile(os.path.join(venv, "pyvenv.cfg"))
@@ -93,7 +93,7 @@ def _existing_target_refusal(venv: str, typed: str, options, env) -> Optional[To
                                           "hint: Use the `--force` flag to remove the existing directory anyway\n")
     what = "virtual environment" if is_venv else "directory"
     return ToolResult(2, "", failed + "A %s already exists at: %s\n\nhint: Use the `--clear` flag or set "
-                                      "`UV_VENV_CLEAR=1` to replace the existing %s\n" % (what, typed, what))
+                                      "`UV_VENV_CLEAR=1` to replace the existing %s\n" % (what, shown, what))
 
 
 def read_uv_version(path: str) -> Optional[str]:
@@ -194,7 +194,7 @@ class UvTool:
         path, interpreter = found_interpreter
         typed = options.positionals[0] if options.positionals else ".venv"
         venv = os.path.normpath(os.path.join(call.cwd, typed))
-        refused = _existing_target_refusal(venv, typed, options, call.env)
+        refused = _existing_target_refusal(venv, shown_path(typed, call.cwd), options, call.env)
         if refused is not None:
             return refused
         clear = os.path.isdir(venv) and bool(os.listdir(venv)) and not options.flag("allow_existing")

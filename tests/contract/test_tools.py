@@ -337,7 +337,7 @@ def test_uv_venv_over_an_existing_target(backend, target, options, env, expected
     run_env = uv_env(backend)
     run_env.update(env)
     created = backend.host.proc.run([uv, "venv", "-q", "--no-python-downloads", "--python", backend.python]
-                                    + options + ["v"], env=run_env)
+                                    + options + [v], env=run_env)
     if expected is None:
         assert (created.returncode, created.stderr) == (0, "")
         assert os.path.isfile(os.path.join(v, "pyvenv.cfg"))

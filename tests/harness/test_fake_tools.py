@@ -376,11 +376,13 @@ def test_uv_venv_makes_a_venv_without_pip_marked_with_uvs_version():
             # when
             result = process.proc.run([uv, "venv", "--no-python-downloads", "--python", "/usr/bin/python3", VENV])
             probe = process.proc.run([VPY, "-I", "-c", primer_kernel.PYTHON_PROBE_CODE])
-            quiet = process.proc.run([uv, "venv", "-q", "--python", "/usr/bin/python3", VENV])
-            # then
+            again = process.proc.run([uv, "venv", "-q", "--python", "/usr/bin/python3", VENV])
+            quiet = process.proc.run([uv, "venv", "-q", "--clear", "--python", "/usr/bin/python3", VENV])
+            # then: the path under the cwd shown relative to it, no activation hint without $SHELL
             assert result.returncode == 0
             assert result.stderr == ("Using CPython 3.11.7 interpreter at: /usr/bin/python3\nCreating virtual "
-                                     "environment at: /repo/venv\nActivate with: source /repo/venv/bin/activate\n")
+                                     "environment at: venv\n")
+            assert again.returncode == 2 and "A virtual environment already exists at: venv\n" in again.stderr
             assert (quiet.returncode, quiet.stderr) == (0, "")
             assert "uv = 0.5.11\n" in read(VENV + "/pyvenv.cfg")
             assert probe.stdout.splitlines()[2:] == [VENV, "/usr"]
@@ -398,7 +400,7 @@ def test_uv_venv_with_a_missing_python_fails_and_refuses_a_directory_that_is_not
             # then
             assert missing.returncode == 2
             assert "Failed to inspect Python interpreter from provided path at `/usr/bin/python3.99`" in missing.stderr
-            assert occupied.returncode == 2 and "exists, but it's not a virtual environment" in occupied.stderr
+            assert occupied.returncode == 2 and "A directory already exists at: data\n" in occupied.stderr
 
 
 def test_uv_pip_install_resolves_like_pip_and_audits_an_unchanged_venv():
