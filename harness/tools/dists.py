@@ -20,6 +20,8 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..fake_fs import write_file
+
 UV_FILE_MARKER = "harness-fake-uv"
 _SAFE = re.compile(r"[-_.]+")
 _VERSION_LINE = re.compile(r'^__version__\s*=\s*["\']([^"\']*)["\']', re.MULTILINE)
@@ -207,18 +209,13 @@ def write_dist(site_packages: str, name: str, version: str, installer: str, requ
     written = []
     for rel, text in files.items():
         path = os.path.join(site_packages, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_file(path, text)
         written.append(path)
     if editable_dir is None:
         bin_dir = os.path.normpath(os.path.join(site_packages, "..", "..", "..", "bin"))
         for script, text in payload.scripts.items():
             path = os.path.join(bin_dir, script)
-            os.makedirs(bin_dir, exist_ok=True)
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.chmod(path, 0o755)
+            write_file(path, text, 0o755)
             written.append(path)
     return written
 

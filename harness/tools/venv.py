@@ -17,6 +17,7 @@ import os
 import shutil
 from typing import Callable, List, Tuple
 
+from ..fake_fs import write_file
 from ..fake_interpreters import identify_interpreter, parse_key_values, read_interpreter_facts
 from ..fake_tools import ToolCall, ToolResult
 from .common import BadOption, OptionTable, parse_options, perform, unsupported
@@ -95,10 +96,7 @@ def clear_dir(path: str) -> None:
 
 
 def _write(path: str, text: str, executable: bool = False) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(path, 0o755 if executable else 0o644)
+    write_file(path, text, 0o755 if executable else 0o644)
 
 
 def _link(target: str, path: str) -> None:
