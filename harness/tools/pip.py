@@ -19,11 +19,11 @@ unless --exclude-editable.
 """
 
 import os
-from typing import List
+import shlex
+from typing import List, Optional
 
 from ..fake_interpreters import identify_interpreter
 from ..fake_tools import ToolCall, ToolResult
-from ..launch import read_shebang
 from .common import BadOption, OptionTable, parse_options, perform, unsupported
 from .dists import installed_dists
 from .index import ResolutionError, resolve
@@ -227,8 +227,21 @@ class PipModuleTool:
         return run_pip(call, call.interpreter, list(call.python.args))
 
 
+def script_interpreter(head: str) -> Optional[str]:
+    """The interpreter of a console script: its `#!` line, or in the sh+Python form that pip (and the
+    kernel's pip seeding) writes when a plain `#!` would not do, the program its `exec` line starts."""
+    lines = head.split("\n")
+    if lines[0] == "#!/bin/sh" and len(lines) > 1 and lines[1].startswith("'''exec' "):
+        words = shlex.split(lines[1][len("'''exec' "):])
+        return words[0] if words else None
+    if not lines[0].startswith("#!"):
+        return None
+    return lines[0][2:].strip().split(" ")[0] or None
+
+
 class PipScriptTool:
-    """`VENV/bin/pip ...` (the script the fake venv writes): pip run by the interpreter of its shebang."""
+    """`VENV/bin/pip ...` (the script the fake venv writes, or the kernel's copy of it in the sh+Python
+    form): pip run by the interpreter the script names."""
 
     usage = "VENV/bin/pip install|freeze|--version ..."
 
@@ -242,9 +255,7 @@ class PipScriptTool:
             return None
         if PIP_SCRIPT_MARKER not in head:
             return None
-        shebang = read_shebang(call.program)
-        interpreter = identify_interpreter(shebang[0]) if shebang else None
-        return interpreter
+        return identify_interpreter(script_interpreter(head) or "")
 
     def accepts(self, call: ToolCall) -> bool:
         return self._interpreter(call) is not None

@@ -309,6 +309,38 @@ def test_move_keeps_a_symlink_a_symlink(backend):
     assert (fs.is_symlink(backend.path("moved")), fs.read_link(backend.path("moved"))) == (True, "target-text")
 
 
+def test_copy_of_a_tree_keeps_links_modes_and_times(backend):
+    """What the pip seeding relies on: a copied package keeps its symlinks as links, its modes, and the
+    modification times that cached bytecode is checked against."""
+    fs = backend.host.fs
+    backend.write("seed/pip/__init__.py", "x = 1\n")
+    backend.write("seed/pip/run", "#!/bin/sh\n", mode=0o755)
+    backend.symlink("seed/pip/alias.py", "__init__.py")
+    os.utime(backend.path("seed/pip/__init__.py"), ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    backend.mkdir("venv")
+    fs.copy(backend.path("seed", "pip"), backend.path("venv", "pip"))
+    assert backend.listing(backend.path("venv", "pip")) == ["__init__.py", "alias.py", "run"]
+    assert fs.read_link(backend.path("venv", "pip", "alias.py")) == "__init__.py"
+    assert fs.file_mode(backend.path("venv", "pip", "run")) == 0o755
+    assert os.stat(backend.path("venv", "pip", "__init__.py")).st_mtime_ns == 1_600_000_000_000_000_000
+    assert outcome_of(fs.copy, backend.path("seed", "pip"), backend.path("venv", "pip"))[:2] == (
+        "raised", "FileExistsError")
+
+
+def test_copy_of_a_file_and_of_a_link(backend):
+    fs = backend.host.fs
+    backend.write("seed/distutils-precedence.pth", "import os\n")
+    backend.symlink("seed/link.pth", "distutils-precedence.pth")
+    backend.mkdir("venv")
+    fs.copy(backend.path("seed", "distutils-precedence.pth"), backend.path("venv", "distutils-precedence.pth"))
+    fs.copy(backend.path("seed", "link.pth"), backend.path("venv", "link.pth"))
+    assert fs.read_text(backend.path("venv", "distutils-precedence.pth")) == "import os\n"
+    assert (fs.is_symlink(backend.path("venv", "link.pth")), fs.read_link(backend.path("venv", "link.pth"))) == (
+        True, "distutils-precedence.pth")
+    assert outcome_of(fs.copy, backend.path("seed", "missing"), backend.path("venv", "x")) == (
+        "raised", "FileNotFoundError", "ENOENT")
+
+
 # --- stat signatures -------------------------------------------------------------------------------------
 
 

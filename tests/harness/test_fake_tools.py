@@ -78,6 +78,23 @@ def test_python_m_venv_creates_a_venv_whose_python_runs_as_a_venv_of_the_base_ve
         assert os.access(VENV + "/bin/pip", os.X_OK)
 
 
+def test_pip_scripts_in_the_sh_python_form_run_pip_with_the_interpreter_of_their_exec_line():
+    """pip writes this form for a long or spaced interpreter path; the kernel's pip seeding always does."""
+    # given
+    with base_world().activate() as session, session.open_process() as process:
+        make_venv(process)
+        head = read(VENV + "/bin/pip").split("\n", 1)[1]
+        with open(VENV + "/bin/pip-sh", "w", encoding="utf-8") as f:
+            f.write("#!/bin/sh\n'''exec' '%s' \"$0\" \"$@\"\n' '''\n%s" % (VPY, head))
+        os.chmod(VENV + "/bin/pip-sh", 0o755)
+        # when
+        plain = process.proc.run([VENV + "/bin/pip", "--version"])
+        polyglot = process.proc.run([VENV + "/bin/pip-sh", "--version"])
+        # then
+        assert plain.returncode == polyglot.returncode == 0
+        assert polyglot.stdout == plain.stdout == "pip 24.0 from %s/pip (python 3.11)\n" % SITE
+
+
 def test_a_venv_made_from_a_venv_python_is_based_on_the_base_interpreter():
     # given
     world = base_world().add_interpreter("/opt/old/bin/python", "3.11.7", venv=True, base="python3")

@@ -1,10 +1,12 @@
 """The venv lifecycle on real repos: reset, healing, an interrupted build, concurrent runs, start_app
 before any boot. Each test builds its own venv (the tests change it)."""
 
+import glob
 import os
 import re
 import shutil
 import signal
+import subprocess
 import time
 
 import pytest
@@ -79,38 +81,49 @@ def test_a_venv_whose_interpreter_was_deleted_is_rebuilt(make_repo, real_machine
     assert run.report["prefix"] == os.path.realpath(venv.dir)
 
 
-@pytest.mark.parametrize("phase", ["venv-creation", "install"])
+@pytest.mark.parametrize("phase", ["seed-creation", "install"])
 def test_a_first_run_killed_while_building_is_healed_by_the_next_run(make_repo, phase):
-    """SIGKILL to the first run's whole process group, in the middle of `python -m venv` (pyvenv.cfg is
-    written first, then pip is bootstrapped) or of the install (the empty constraints file is written
-    right before the installer starts). The next run takes over the dead run's lock and heals: a venv
-    whose creation was cut short has no stamp and is rebuilt; a venv whose install was cut short is
-    stamped good-but-pending and gets the install again, in place."""
+    """SIGKILL to the first run's whole process group, in the middle of ensurepip filling the pip seed venv
+    in the cache (its pyvenv.cfg is written first, then pip is bootstrapped: the slow part of a first
+    build), or of the install (the empty constraints file is written right before the installer starts).
+    The next run takes over the dead run's lock and heals: a seed without its completion mark is made
+    again; a venv whose install was cut short is stamped good-but-pending and gets the install again, in
+    place."""
     repo = make_repo()
     venv = repo.venv()
     cfg = os.path.join(venv.dir, "pyvenv.cfg")
-    marker = cfg if phase == "venv-creation" else repo.path("constraints.txt")
+    seeds = repo.path("cache", "venv")
+
+    def seed_cfg():
+        names = os.listdir(seeds) if os.path.isdir(seeds) else []
+        return [os.path.join(seeds, name, "pyvenv.cfg") for name in names if name.startswith("pip-")]
+
+    reached = (lambda: any(os.path.exists(path) for path in seed_cfg())) if phase == "seed-creation" else (
+        lambda: os.path.exists(repo.path("constraints.txt")))
     first = repo.start(["./prime"])
-    wait_for(lambda: os.path.exists(marker) or first.popen.poll() is not None, 120, "the first run to reach " + phase)
+    wait_for(lambda: reached() or first.popen.poll() is not None, 120, "the first run to reach " + phase)
     time.sleep(0.3)
     assert first.popen.poll() is None, "the first run ended before it could be killed:\n%s" % first.finish().describe()
     first.kill()
     killed = first.finish()
     assert killed.code == -signal.SIGKILL, killed.describe()
-    assert os.path.isfile(cfg)
-    assert venv.stamp() is None or "install_config" not in venv.stamp()  # not marked complete
-    if phase == "venv-creation":
-        assert venv.stamp() is None
+    if phase == "seed-creation":
+        seed = os.path.dirname(seed_cfg()[0])
+        assert not os.path.exists(os.path.join(seed, "protoprimer.seeded"))
+        assert not os.path.exists(venv.dir)
+    else:
+        assert os.path.isfile(cfg)
+        assert "install_config" not in (venv.stamp() or {})  # not marked complete
+        venv_inode = os.stat(venv.dir).st_ino
     lock = repo.path("tmp", "venv.lock")
     with open(lock) as f:
         assert f.read().strip() == str(first.popen.pid)  # the dead holder's pid is still there
-    venv_inode = os.stat(venv.dir).st_ino
 
     run = repo.prime().assert_ok()
     assert run.log_lines("took over the install lock %s left by pid %d" % (lock, first.popen.pid)), run.describe()
-    if phase == "venv-creation":
-        assert run.log_lines("rebuilding the venv: %s is not marked complete" % venv.dir), run.describe()
-        assert run.log_lines("moved %s aside to " % venv.dir), run.describe()
+    if phase == "seed-creation":
+        assert run.log_lines("creating the pip seed venv %s" % seed), run.describe()
+        assert os.path.exists(os.path.join(seed, "protoprimer.seeded"))
         assert run.log_lines("creating the venv %s" % venv.dir), run.describe()
     else:
         assert run.log_lines("reinstalling into %s: the last install into %s did not complete" % (venv.dir, venv.dir)), run.describe()
@@ -120,6 +133,27 @@ def test_a_first_run_killed_while_building_is_healed_by_the_next_run(make_repo, 
     assert "install_config" in venv.stamp()
     assert run.report["prefix"] == os.path.realpath(venv.dir)
     assert run.report["installed_protoprimer"] is not None
+
+
+def test_a_seeded_venv_has_the_pip_ensurepip_gives_and_its_scripts_run(make_repo, real_machine):
+    """venv_pip copies pip from the seed instead of running ensurepip in every venv: the venv must end up
+    with what `python -m venv` would give it (the same distributions), and its pip scripts must run."""
+    repo = make_repo()
+    repo.prime().assert_ok()
+    shutil.rmtree(repo.venv().dir)  # the second build is the seeded one
+    run = repo.prime().assert_ok()
+    assert run.log_lines("creating the venv ") and not run.log_lines("creating the pip seed venv"), run.describe()
+    venv = repo.venv()
+    plain = os.path.join(str(repo.path("tmp")), "plain-venv")
+    subprocess.run([real_machine.python(real_machine.primary), "-I", "-m", "venv", plain], check=True,
+                   env=real_machine.env())
+    site = lambda d: [n for n in sorted(os.listdir(glob.glob(os.path.join(d, "lib", "python*", "site-packages"))[0]))
+                      if n != "__pycache__"]
+    assert set(site(plain)) <= set(site(venv.dir)), (site(plain), site(venv.dir))
+    for script in ("pip", "pip3", "pip%d.%d" % real_machine.primary):
+        done = subprocess.run([os.path.join(venv.dir, "bin", script), "--version"], capture_output=True, text=True,
+                              env=real_machine.env())
+        assert done.returncode == 0 and os.path.realpath(venv.dir) in os.path.realpath(done.stdout.split()[3]), done
 
 
 def test_two_runs_started_at_once_build_the_venv_once(make_repo):

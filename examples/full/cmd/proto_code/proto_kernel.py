@@ -163,6 +163,12 @@ class RealFileSystem(object):
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
         shutil.move(src, dst)
 
+    def copy(self, src, dst):
+        """A file or a whole tree (symlinks kept, times preserved so cached bytecode stays valid)."""
+        import shutil
+
+        shutil.copytree(src, dst, symlinks=True) if os.path.isdir(src) and not os.path.islink(src) else shutil.copy2(src, dst, follow_symlinks=False)
+
 
 class RealProcesses(object):
     """Processes port: run a command, replace the current process, find an executable, call client code."""
@@ -175,7 +181,7 @@ class RealProcesses(object):
         """
         import subprocess
         import time
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
         pipe = None if stream else subprocess.PIPE
         try:
             child = subprocess.Popen(
@@ -2049,16 +2055,38 @@ def run_tool(ctx, argv, what, env=None, hint=None, capture=False):
 
 
 class PipDriver(object):
-    """venv_pip: the stdlib venv module makes the venv (with pip); pip installs into it."""
+    """venv_pip: the stdlib venv module makes the venv, pip installs into it. What ensurepip would put in it
+    (pip, and setuptools before 3.12) is copied from a seed venv that ensurepip built once per Python
+    version in the cache dir: a copy takes a fraction of a second, ensurepip several."""
 
     name = VenvDriverType.venv_pip
 
-    def prepare(self, ctx, python, cache_dir):
-        return self
+    def __init__(self, seed=None):
+        self.seed = seed
 
+    def prepare(self, ctx, inputs, cache_dir):
+        fs, seed = ctx.host.fs, os.path.join(cache_dir, "venv", "pip-%s.venv" % inputs["python_version"])
+        done = os.path.join(seed, "protoprimer.seeded")
+        if not fs.exists(done):
+            if fs.lexists(seed):
+                fs.remove_tree(seed)
+            run_tool(ctx, [inputs["python"], "-I", "-m", "venv", seed], "creating the pip seed venv %s" % seed, env=_tool_env(ctx),
+                     hint="check that %s has the venv and ensurepip modules (Debian: apt install python3-venv)" % inputs["python"])
+            fs.write_text(done, "")
+        return PipDriver(seed)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def create(self, ctx, python, paths):
-        run_tool(ctx, [python, "-I", "-m", "venv", paths.dir], "creating the venv %s with %s" % (paths.dir, python),
-                 env=_tool_env(ctx), hint="check that %s has the venv and ensurepip modules (Debian: apt install python3-venv)" % python)
+        run_tool(ctx, [python, "-I", "-m", "venv", "--without-pip", paths.dir], "creating the venv %s with %s" % (paths.dir, python), env=_tool_env(ctx))
+        fs = ctx.host.fs
+        site = [os.path.join(d, "lib", fs.list_dir(os.path.join(d, "lib"))[0], "site-packages") for d in (self.seed, paths.dir)]
+        for name in fs.list_dir(site[0]):
+            fs.copy(os.path.join(site[0], name), os.path.join(site[1], name))
+        for name in fs.list_dir(os.path.join(self.seed, "bin")):  # pip's scripts, in the sh+Python form pip uses for long paths
+            script = os.path.join(paths.dir, "bin", name)
+            if not fs.lexists(script):
+                text = fs.read_text(os.path.join(self.seed, "bin", name))
+                body = text.split("\n' '''\n", 1)[1] if text.startswith("#!/bin/sh\n") else text.split("\n", 1)[1]
+                fs.write_text(script, "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n%s" % (shell_quote(paths.python), body), 0o755)
 
     def install_command(self, ctx, paths, constraints, extra_args, editables):
         return [paths.python, "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + _installer_verbosity(ctx) + [
@@ -2066,8 +2094,8 @@ class PipDriver(object):
 
     def freeze_command(self, paths):
         return [paths.python, "-I", "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"]
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 class UvDriver(object):
     """venv_uv: uv, kept in a tool venv in the cache dir, makes the venv from the already selected
     interpreter (never downloading one) and installs into it."""
@@ -2077,11 +2105,8 @@ class UvDriver(object):
     def __init__(self, uv=None):
         self.uv = uv
 
-    def tool_venv(self, cache_dir):
-        return os.path.join(cache_dir, "venv", "uv.venv")
-
-    def prepare(self, ctx, python, cache_dir):
-        tool_venv = self.tool_venv(cache_dir)
+    def prepare(self, ctx, inputs, cache_dir):
+        python, tool_venv = inputs["python"], os.path.join(cache_dir, "venv", "uv.venv")
         uv = os.path.join(tool_venv, "bin", "uv")
         if not ctx.host.fs.exists(uv):
             run_tool(ctx, [python, "-I", "-m", "venv", tool_venv], "creating the uv tool venv %s" % tool_venv, env=_tool_env(ctx))
@@ -2197,7 +2222,7 @@ def _compute_venv_prepared(ctx, p):
         elif current.status == "good":
             ctx.log.info("venv %s was completed by the other run: nothing to do" % paths.dir)
             return False
-        driver = DRIVERS[inputs["driver"]]().prepare(ctx, inputs["python"], p["state_local_cache_dir_abs_path_inited"])
+        driver = DRIVERS[inputs["driver"]]().prepare(ctx, inputs, p["state_local_cache_dir_abs_path_inited"])
         records = {"built_by": p["state_input_start_id_var_loaded"]}
         candidate = p["state_python_candidate_found"]
         if candidate.found is not None:
@@ -2256,7 +2281,7 @@ def _move_aside(ctx, p, path, why):
 
 
 def _reset(ctx, p, paths):
-    """reset/reboot: the old venv moves aside, the pins and the uv tool venv go; the build starts afresh."""
+    """reset/reboot: the old venv moves aside, the pins and the tool venvs (uv, pip seeds) go; the build starts afresh."""
     fs = ctx.host.fs
     if fs.lexists(paths.dir):
         _move_aside(ctx, p, paths.dir, "before")
@@ -2264,10 +2289,10 @@ def _reset(ctx, p, paths):
     if fs.lexists(constraints):
         fs.remove(constraints)
         ctx.log.info("removed the pins %s" % constraints)
-    tool_venv = UvDriver().tool_venv(p["state_local_cache_dir_abs_path_inited"])
-    if fs.lexists(tool_venv):
-        fs.remove_tree(tool_venv)
-        ctx.log.info("removed the uv tool venv %s" % tool_venv)
+    tool_venvs = os.path.join(p["state_local_cache_dir_abs_path_inited"], "venv")
+    if fs.lexists(tool_venvs):
+        fs.remove_tree(tool_venvs)
+        ctx.log.info("removed the tool venvs %s" % tool_venvs)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _verify_new_venv(ctx, paths, requirement):
