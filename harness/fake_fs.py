@@ -30,3 +30,24 @@ def write_file(path: str, data: Union[str, bytes], mode: int = 0o644) -> None:
     with open(path, "wb") as f:
         f.write(data.encode("utf-8") if isinstance(data, str) else data)
     os.chmod(path, mode)
+
+
+def make_dirs(path: str) -> None:
+    """`os.makedirs(path, exist_ok=True)`."""
+    filesystem = active_fake_filesystem()
+    if filesystem is not None and not os.path.lexists(path):
+        filesystem.create_dir(path)
+        return
+    os.makedirs(path, exist_ok=True)
+
+
+def make_symlink(target: str, path: str) -> None:
+    """A symlink at `path` to `target` (text kept as given), replacing a file or link already there."""
+    if os.path.lexists(path):
+        if os.path.islink(path) or os.path.isfile(path):
+            os.remove(path)
+    filesystem = active_fake_filesystem()
+    if filesystem is not None and not os.path.lexists(path):
+        filesystem.create_symlink(path, target, create_missing_dirs=True)
+        return
+    os.symlink(target, path)

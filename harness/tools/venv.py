@@ -17,7 +17,7 @@ import os
 import shutil
 from typing import Callable, List, Tuple
 
-from ..fake_fs import write_file
+from ..fake_fs import make_dirs, make_symlink, write_file
 from ..fake_interpreters import identify_interpreter, parse_key_values, read_interpreter_facts
 from ..fake_tools import ToolCall, ToolResult
 from .common import BadOption, OptionTable, parse_options, perform, unsupported
@@ -100,10 +100,7 @@ def _write(path: str, text: str, executable: bool = False) -> None:
 
 
 def _link(target: str, path: str) -> None:
-    if os.path.lexists(path):
-        if os.path.islink(path) or os.path.isfile(path):
-            os.remove(path)
-    os.symlink(target, path)
+    make_symlink(target, path)
 
 
 def venv_steps(venv: str, version: str, link_target: str, cfg_text: str, copies: bool, with_pip: bool,
@@ -114,8 +111,8 @@ def venv_steps(venv: str, version: str, link_target: str, cfg_text: str, copies:
     site = venv_site_packages(venv, version)
 
     def layout() -> None:
-        os.makedirs(bin_dir, exist_ok=True)
-        os.makedirs(site, exist_ok=True)
+        make_dirs(bin_dir)
+        make_dirs(site)
         _write(os.path.join(venv, "pyvenv.cfg"), cfg_text)
 
     def interpreter() -> None:
