@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KERNEL_FILE = os.path.abspath(kernel.__file__)
 PROGRAMS_FILE = os.path.join(HERE, "contract_programs.py")
 CHAIN_SCRIPT_FILE = os.path.join(HERE, "chain_script.py")
+TOOL_PINS = os.path.join(HERE, "..", "tool-pins.txt")  # the tool versions the wheelhouse gets
 SHELL_PATHS = ("/bin/bash", "/bin/zsh", "/bin/sh")
 # Releases the fake index falls back to when the wheelhouse cannot be had (offline).
 FALLBACK_VERSIONS = {"packaging": "24.0", "setuptools": "70.0.0", "uv": "0.5.11"}
@@ -124,7 +125,7 @@ class RealMachine:
     def _download(self, names: List[str]) -> Optional[str]:
         result = subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--only-binary=:all:",
-             "--retries", "1", "--timeout", "20", "--dest", self.wheelhouse] + names,
+             "--retries", "1", "--timeout", "20", "--constraint", TOOL_PINS, "--dest", self.wheelhouse] + names,
             capture_output=True, text=True, timeout=600,
         )
         if result.returncode == 0:

@@ -27,6 +27,7 @@ import time
 
 REPORT_PREFIX = "CLIENT-REPORT "
 RUN_TIMEOUT = 240  # seconds; a cold boot takes about 7 s here
+TOOL_PINS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tool-pins.txt")  # the uv the wheelhouse gets
 
 
 def load_kernel_snapshot(path):
@@ -486,7 +487,8 @@ def download_uv(directory):
     if glob.glob(os.path.join(directory, "uv-*.whl")):
         return None
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--no-deps", "--dest", directory, "uv"],
+        [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--no-deps", "--constraint", TOOL_PINS,
+         "--dest", directory, "uv"],
         capture_output=True, text=True, timeout=300,
     )
     if result.returncode != 0:
