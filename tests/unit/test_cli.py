@@ -87,6 +87,15 @@ def test_every_namespace_has_every_field():
             assert hasattr(args, name), (argv, name)
 
 
+def test_a_run_without_arguments_gets_what_argparse_would_give_without_argparse():
+    """A warm ./prime has no arguments: the kernel skips argparse then (its import and its parsers cost
+    about 6 ms a process), so DefaultArgs must be exactly what parsing no arguments gives."""
+    parsed = vars(parse())
+    default = kernel.DefaultArgs()
+    assert {name: getattr(default, name) for name in parsed} == parsed
+    assert sorted(name for name in dir(default) if not name.startswith("_")) == sorted(parsed)
+
+
 @pytest.mark.parametrize(
     "argv, names",
     [
