@@ -539,14 +539,8 @@ class StateStride(object):
     stride_src_updated = "stride_src_updated"
 
 
-STRIDE_ORDER = (
-    StateStride.stride_py_unknown,
-    StateStride.stride_py_arbitrary,
-    StateStride.stride_py_required,
-    StateStride.stride_py_venv,
-    StateStride.stride_deps_updated,
-    StateStride.stride_src_updated,
-)
+STRIDE_ORDER = (StateStride.stride_py_unknown, StateStride.stride_py_arbitrary, StateStride.stride_py_required,
+                StateStride.stride_py_venv, StateStride.stride_deps_updated, StateStride.stride_src_updated)
 
 
 class EntryFunc(object):
@@ -562,12 +556,7 @@ class EntryFunc(object):
         return getattr(cls, name)
 
 
-ENTRY_FUNCS = (
-    EntryFunc.func_boot_env,
-    EntryFunc.func_start_app,
-    EntryFunc.func_call_lib,
-    EntryFunc.func_run_main,
-)
+ENTRY_FUNCS = (EntryFunc.func_boot_env, EntryFunc.func_start_app, EntryFunc.func_call_lib, EntryFunc.func_run_main)
 
 
 class ExecMode(object):
@@ -634,13 +623,7 @@ class ConfLeap(object):
     leap_derived = "leap_derived"
 
 
-CONF_LEAPS = (
-    ConfLeap.leap_input,
-    ConfLeap.leap_primer,
-    ConfLeap.leap_client,
-    ConfLeap.leap_env,
-    ConfLeap.leap_derived,
-)
+CONF_LEAPS = (ConfLeap.leap_input, ConfLeap.leap_primer, ConfLeap.leap_client, ConfLeap.leap_env, ConfLeap.leap_derived)
 
 
 class VenvDriverType(object):
@@ -1851,6 +1834,10 @@ class VenvPaths(object):
         self.lock = os.path.join(tmp_dir, os.path.basename(venv_dir) + ".lock")
 
 
+def _site_packages(fs, venv_dir):
+    return os.path.join(venv_dir, "lib", fs.list_dir(os.path.join(venv_dir, "lib"))[0], "site-packages")
+
+
 def _compute_venv_paths(ctx, p):
     return VenvPaths(p["state_local_venv_dir_abs_path_inited"], p["state_local_tmp_dir_abs_path_inited"])
 
@@ -2060,37 +2047,39 @@ def run_tool(ctx, argv, what, env=None, hint=None, capture=False):
 
 class PipDriver(object):
     """venv_pip: the stdlib venv module makes the venv, pip installs into it. What ensurepip would put in it
-    (pip, and setuptools before 3.12) is copied from a seed venv that ensurepip built once per Python
-    version in the cache dir: a copy takes a fraction of a second, ensurepip several."""
+    (pip, and setuptools before 3.12) is copied from a seed venv that ensurepip filled once per Python version
+    in the cache dir, under the seed's own lock: a copy takes a fraction of a second, ensurepip several."""
 
     name = VenvDriverType.venv_pip
 
-    def __init__(self, seed=None):
-        self.seed = seed
-
     def prepare(self, ctx, inputs, cache_dir):
-        fs, seed = ctx.host.fs, os.path.join(cache_dir, "venv", "pip-%s.venv" % inputs["python_version"])
-        done = os.path.join(seed, "protoprimer.seeded")
-        if not fs.exists(done):
-            if fs.lexists(seed):
-                fs.remove_tree(seed)
-            run_tool(ctx, [inputs["python"], "-I", "-m", "venv", seed], "creating the pip seed venv %s" % seed, env=_tool_env(ctx),
-                     hint="check that %s has the venv and ensurepip modules (Debian: apt install python3-venv)" % inputs["python"])
-            fs.write_text(done, "")
-        return PipDriver(seed)
+        # one seed per version and interpreter name: python3.13 and python3.13t (free-threaded) differ
+        self.seed = os.path.join(cache_dir, "venv", "pip-%s-%s.venv" % (inputs["python_version"], os.path.basename(inputs["python"])))
+        return self
+
+    def _ensure_seed(self, ctx, python):
+        fs, seed = ctx.host.fs, self.seed
+        if fs.exists(os.path.join(seed, "protoprimer.seeded")) and fs.is_dir(os.path.join(_site_packages(fs, seed), "pip")):
+            return
+        if fs.lexists(seed):  # left half-made by a killed run, or emptied of its pip: ensurepip fills it again
+            fs.remove_tree(seed)
+        run_tool(ctx, [python, "-I", "-m", "venv", seed], "creating the pip seed venv %s" % seed, env=_tool_env(ctx),
+                 hint="check that %s has the venv and ensurepip modules (Debian: apt install python3-venv)" % python)
+        fs.write_text(os.path.join(seed, "protoprimer.seeded"), "")
 
     def create(self, ctx, python, paths):
+        fs, seed = ctx.host.fs, self.seed
+        _with_lock(ctx, seed + ".lock", seed, lambda waited: self._ensure_seed(ctx, python))
         run_tool(ctx, [python, "-I", "-m", "venv", "--without-pip", paths.dir], "creating the venv %s with %s" % (paths.dir, python), env=_tool_env(ctx))
-        fs = ctx.host.fs
-        site = [os.path.join(d, "lib", fs.list_dir(os.path.join(d, "lib"))[0], "site-packages") for d in (self.seed, paths.dir)]
-        for name in fs.list_dir(site[0]):
-            fs.copy(os.path.join(site[0], name), os.path.join(site[1], name))
-        for name in fs.list_dir(os.path.join(self.seed, "bin")):  # pip's scripts, in the sh+Python form pip uses for long paths
-            script = os.path.join(paths.dir, "bin", name)
-            if not fs.lexists(script):
-                text = fs.read_text(os.path.join(self.seed, "bin", name))
-                body = text.split("\n' '''\n", 1)[1] if text.startswith("#!/bin/sh\n") else text.split("\n", 1)[1]
-                fs.write_text(script, "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n%s" % (shell_quote(paths.python), body), 0o755)
+        for name in fs.list_dir(_site_packages(fs, seed)):
+            fs.copy(os.path.join(_site_packages(fs, seed), name), os.path.join(_site_packages(fs, paths.dir), name))
+        plain = len(paths.python) < 126 and " " not in paths.python  # pip's rule: else the sh+Python form
+        head = "#!%s\n" % paths.python if plain else "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n" % shell_quote(paths.python)
+        for name in fs.list_dir(os.path.join(seed, "bin")):  # pip's scripts (easy_install's too), for the new venv
+            script, text = os.path.join(paths.dir, "bin", name), os.path.join(seed, "bin", name)
+            if not fs.lexists(script) and not fs.is_symlink(text):
+                text = fs.read_text(text)
+                fs.write_text(script, head + (text.split("\n' '''\n", 1)[1] if text.startswith("#!/bin/sh\n") else text.split("\n", 1)[1]), 0o755)
 
     def install_command(self, ctx, paths, constraints, extra_args, editables):
         return [paths.python, "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + _installer_verbosity(ctx) + [
@@ -2175,26 +2164,26 @@ def install_groups(descriptors, install_specs, ref_root):
 # --- the install lock and the build
 
 
-def _with_install_lock(ctx, paths, work):
-    """Run `work(waited)` holding the install lock of this venv. A second run waits (saying so); a lock
-    left by a killed run is taken over (the OS released it; its pid is still in the file)."""
+def _with_lock(ctx, lock, what, work):
+    """Run `work(waited)` holding `lock` (the install lock of the venv `what`, or of a pip seed). A second run
+    waits (saying so); a lock left by a killed run is taken over (the OS released it; its pid is still in the file)."""
     proc = ctx.host.proc
-    previous = proc.lock_holder(paths.lock)
-    handle = proc.try_lock(paths.lock)
+    previous = proc.lock_holder(lock)
+    handle = proc.try_lock(lock)
     if handle is not None and previous is not None and not proc.is_alive(previous):
-        ctx.log.warning("took over the install lock %s left by pid %d, which is no longer running" % (paths.lock, previous))
+        ctx.log.warning("took over the install lock %s left by pid %d, which is no longer running" % (lock, previous))
     waited = 0
     while handle is None:
-        holder = proc.lock_holder(paths.lock)
+        holder = proc.lock_holder(lock)
         if waited == 0 and holder is None:
             waited = -1  # the holder may be writing its pid this very moment: look again once
         elif waited <= 0:
             ctx.log.warning(
-                "waiting for another protoprimer run (pid %s) to finish with %s (lock %s)" % (holder or "?", paths.dir, paths.lock)
+                "waiting for another protoprimer run (pid %s) to finish with %s (lock %s)" % (holder or "?", what, lock)
             )
             waited = 1
         ctx.host.env.sleep(0.1 if waited < 0 else 0.5)
-        handle = proc.try_lock(paths.lock)
+        handle = proc.try_lock(lock)
     try:
         return work(waited != 0)
     finally:
@@ -2254,7 +2243,7 @@ def _compute_venv_prepared(ctx, p):
         _prune_moved_aside(ctx, p, paths.dir)
         return True
 
-    return _with_install_lock(ctx, paths, work)
+    return _with_lock(ctx, paths.lock, paths.dir, work)
 
 
 MAX_MOVED_ASIDE = 2

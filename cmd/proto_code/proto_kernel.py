@@ -539,19 +539,13 @@ class StateStride(object):
     stride_src_updated = "stride_src_updated"
 
 
-STRIDE_ORDER = (
-    StateStride.stride_py_unknown,
-    StateStride.stride_py_arbitrary,
-    StateStride.stride_py_required,
-    StateStride.stride_py_venv,
-    StateStride.stride_deps_updated,
-    StateStride.stride_src_updated,
-)
+STRIDE_ORDER = (StateStride.stride_py_unknown, StateStride.stride_py_arbitrary, StateStride.stride_py_required,
+                StateStride.stride_py_venv, StateStride.stride_deps_updated, StateStride.stride_src_updated)
 
 
 class EntryFunc(object):
     """How the kernel was entered: the first graph coordinate, known before anything is evaluated."""
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     func_boot_env = "boot_env"  # an entry script: CLI, restarts, venv, then the client's main
     func_start_app = "start_app"  # an entry script: no CLI; one hop into the venv, then the client's main
     func_call_lib = "call_lib"  # get_config() from client code: in-process, no CLI, no restarts, no writes
@@ -560,20 +554,15 @@ class EntryFunc(object):
     def __class_getitem__(cls, name):
         """`EntryFunc["func_boot_env"]`: the reference's enum lookup by member name (see ContextBuilder)."""
         return getattr(cls, name)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-
-ENTRY_FUNCS = (
-    EntryFunc.func_boot_env,
-    EntryFunc.func_start_app,
-    EntryFunc.func_call_lib,
-    EntryFunc.func_run_main,
-)
+ENTRY_FUNCS = (EntryFunc.func_boot_env, EntryFunc.func_start_app, EntryFunc.func_call_lib, EntryFunc.func_run_main)
 
 
 class ExecMode(object):
     """What the run has to do: the second graph coordinate, derived from the sub-command (or from the
     entry function when there is no CLI). Known only after the CLI is parsed."""
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     mode_read = "mode_read"  # resolve and report config; no restarts that matter, no writes (eval, get_config)
     mode_prime = "mode_prime"  # the whole chain: python, venv, installs, handover (boot, reset, shell)
     mode_start = "mode_start"  # the venv must exist already; one hop into it (start_app, start)
@@ -589,7 +578,7 @@ ENTRY_FUNC_MODES = {
     EntryFunc.func_start_app: (ExecMode.mode_start,),
     EntryFunc.func_call_lib: (ExecMode.mode_read,),
 }
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class SubCommand(object):
     boot = "boot"
@@ -598,7 +587,7 @@ class SubCommand(object):
     shell = "shell"
     start = "start"
     wrap = "wrap"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 SUB_COMMAND_MODES = {
     SubCommand.boot: ExecMode.mode_prime,
@@ -610,7 +599,7 @@ SUB_COMMAND_MODES = {
 }
 
 SUB_COMMAND_ALIASES = {"reboot": SubCommand.reset}
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class EnvVar(object):
     """Environment variables of the protocol between the processes of a chain (and the user's knobs)."""
@@ -622,7 +611,7 @@ class EnvVar(object):
     PROTOPRIMER_STDERR_LOG_LEVEL = "PROTOPRIMER_STDERR_LOG_LEVEL"
     PROTOPRIMER_CONF_BASENAME = "PROTOPRIMER_CONF_BASENAME"
     PROTOPRIMER_VENV_DRIVER = "PROTOPRIMER_VENV_DRIVER"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 class ConfLeap(object):
     """The hops of configuration discovery, in order."""
@@ -632,21 +621,15 @@ class ConfLeap(object):
     leap_client = "leap_client"
     leap_env = "leap_env"
     leap_derived = "leap_derived"
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-
-CONF_LEAPS = (
-    ConfLeap.leap_input,
-    ConfLeap.leap_primer,
-    ConfLeap.leap_client,
-    ConfLeap.leap_env,
-    ConfLeap.leap_derived,
-)
+CONF_LEAPS = (ConfLeap.leap_input, ConfLeap.leap_primer, ConfLeap.leap_client, ConfLeap.leap_env, ConfLeap.leap_derived)
 
 
 class VenvDriverType(object):
     venv_pip = "venv_pip"
     venv_uv = "venv_uv"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 VENV_DRIVERS = (VenvDriverType.venv_pip, VenvDriverType.venv_uv)
 
@@ -666,8 +649,8 @@ class ExitCode(object):
     python_too_old = 9  # the running interpreter is older than 3.7
     file_error = 10  # a file or directory protoprimer needs cannot be read or written (permissions, space)
     interrupted = 130  # Ctrl-C
-
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 # Config fields: name -> (expected JSON type, what it is for). The names are the public schema.
 PRIMER_FIELDS = ("ref_root_dir_rel_path", "global_conf_dir_rel_path")
 CLIENT_FIELDS = ("local_conf_symlink_rel_path", "default_env_dir_rel_path")
@@ -1851,13 +1834,17 @@ class VenvPaths(object):
         self.lock = os.path.join(tmp_dir, os.path.basename(venv_dir) + ".lock")
 
 
+def _site_packages(fs, venv_dir):
+    return os.path.join(venv_dir, "lib", fs.list_dir(os.path.join(venv_dir, "lib"))[0], "site-packages")
+
+
 def _compute_venv_paths(ctx, p):
     return VenvPaths(p["state_local_venv_dir_abs_path_inited"], p["state_local_tmp_dir_abs_path_inited"])
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 STAMP_HEADER = "# protoprimer: this venv was built completely. Delete this file to force a rebuild.\n"
 
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 def read_stamp(fs, path):
     """The stamp of a completed build as a dict, or None when there is none (or it is unreadable)."""
     try:
@@ -1875,13 +1862,13 @@ def read_stamp(fs, path):
 def write_stamp(fs, path, values):
     lines = [STAMP_HEADER, "format=1\n"] + ["%s=%s\n" % (key, values[key]) for key in sorted(values)]
     fs.write_text(path, "".join(lines))
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _digest(text):
     """A change detector for the stamp (CRC-32 and length): binascii loads in 0.5 ms where hashlib's
     OpenSSL takes 3 to 5 at every start."""
     import binascii
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     data = text.encode("utf-8")
     return "%08x-%x" % (binascii.crc32(data) & 0xFFFFFFFF, len(data))
 
@@ -2060,37 +2047,39 @@ def run_tool(ctx, argv, what, env=None, hint=None, capture=False):
 
 class PipDriver(object):
     """venv_pip: the stdlib venv module makes the venv, pip installs into it. What ensurepip would put in it
-    (pip, and setuptools before 3.12) is copied from a seed venv that ensurepip built once per Python
-    version in the cache dir: a copy takes a fraction of a second, ensurepip several."""
+    (pip, and setuptools before 3.12) is copied from a seed venv that ensurepip filled once per Python version
+    in the cache dir, under the seed's own lock: a copy takes a fraction of a second, ensurepip several."""
 
     name = VenvDriverType.venv_pip
 
-    def __init__(self, seed=None):
-        self.seed = seed
-
     def prepare(self, ctx, inputs, cache_dir):
-        fs, seed = ctx.host.fs, os.path.join(cache_dir, "venv", "pip-%s.venv" % inputs["python_version"])
-        done = os.path.join(seed, "protoprimer.seeded")
-        if not fs.exists(done):
-            if fs.lexists(seed):
-                fs.remove_tree(seed)
-            run_tool(ctx, [inputs["python"], "-I", "-m", "venv", seed], "creating the pip seed venv %s" % seed, env=_tool_env(ctx),
-                     hint="check that %s has the venv and ensurepip modules (Debian: apt install python3-venv)" % inputs["python"])
-            fs.write_text(done, "")
-        return PipDriver(seed)
+        # one seed per version and interpreter name: python3.13 and python3.13t (free-threaded) differ
+        self.seed = os.path.join(cache_dir, "venv", "pip-%s-%s.venv" % (inputs["python_version"], os.path.basename(inputs["python"])))
+        return self
+
+    def _ensure_seed(self, ctx, python):
+        fs, seed = ctx.host.fs, self.seed
+        if fs.exists(os.path.join(seed, "protoprimer.seeded")) and fs.is_dir(os.path.join(_site_packages(fs, seed), "pip")):
+            return
+        if fs.lexists(seed):  # left half-made by a killed run, or emptied of its pip: ensurepip fills it again
+            fs.remove_tree(seed)
+        run_tool(ctx, [python, "-I", "-m", "venv", seed], "creating the pip seed venv %s" % seed, env=_tool_env(ctx),
+                 hint="check that %s has the venv and ensurepip modules (Debian: apt install python3-venv)" % python)
+        fs.write_text(os.path.join(seed, "protoprimer.seeded"), "")
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def create(self, ctx, python, paths):
+        fs, seed = ctx.host.fs, self.seed
+        _with_lock(ctx, seed + ".lock", seed, lambda waited: self._ensure_seed(ctx, python))
         run_tool(ctx, [python, "-I", "-m", "venv", "--without-pip", paths.dir], "creating the venv %s with %s" % (paths.dir, python), env=_tool_env(ctx))
-        fs = ctx.host.fs
-        site = [os.path.join(d, "lib", fs.list_dir(os.path.join(d, "lib"))[0], "site-packages") for d in (self.seed, paths.dir)]
-        for name in fs.list_dir(site[0]):
-            fs.copy(os.path.join(site[0], name), os.path.join(site[1], name))
-        for name in fs.list_dir(os.path.join(self.seed, "bin")):  # pip's scripts, in the sh+Python form pip uses for long paths
-            script = os.path.join(paths.dir, "bin", name)
-            if not fs.lexists(script):
-                text = fs.read_text(os.path.join(self.seed, "bin", name))
-                body = text.split("\n' '''\n", 1)[1] if text.startswith("#!/bin/sh\n") else text.split("\n", 1)[1]
-                fs.write_text(script, "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n%s" % (shell_quote(paths.python), body), 0o755)
+        for name in fs.list_dir(_site_packages(fs, seed)):
+            fs.copy(os.path.join(_site_packages(fs, seed), name), os.path.join(_site_packages(fs, paths.dir), name))
+        plain = len(paths.python) < 126 and " " not in paths.python  # pip's rule: else the sh+Python form
+        head = "#!%s\n" % paths.python if plain else "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n" % shell_quote(paths.python)
+        for name in fs.list_dir(os.path.join(seed, "bin")):  # pip's scripts (easy_install's too), for the new venv
+            script, text = os.path.join(paths.dir, "bin", name), os.path.join(seed, "bin", name)
+            if not fs.lexists(script) and not fs.is_symlink(text):
+                text = fs.read_text(text)
+                fs.write_text(script, head + (text.split("\n' '''\n", 1)[1] if text.startswith("#!/bin/sh\n") else text.split("\n", 1)[1]), 0o755)
 
     def install_command(self, ctx, paths, constraints, extra_args, editables):
         return [paths.python, "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + _installer_verbosity(ctx) + [
@@ -2098,8 +2087,8 @@ class PipDriver(object):
 
     def freeze_command(self, paths):
         return [paths.python, "-I", "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"]
-
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 class UvDriver(object):
     """venv_uv: uv, kept in a tool venv in the cache dir, makes the venv from the already selected
     interpreter (never downloading one) and installs into it."""
@@ -2175,26 +2164,26 @@ def install_groups(descriptors, install_specs, ref_root):
 # --- the install lock and the build
 
 
-def _with_install_lock(ctx, paths, work):
-    """Run `work(waited)` holding the install lock of this venv. A second run waits (saying so); a lock
-    left by a killed run is taken over (the OS released it; its pid is still in the file)."""
+def _with_lock(ctx, lock, what, work):
+    """Run `work(waited)` holding `lock` (the install lock of the venv `what`, or of a pip seed). A second run
+    waits (saying so); a lock left by a killed run is taken over (the OS released it; its pid is still in the file)."""
     proc = ctx.host.proc
-    previous = proc.lock_holder(paths.lock)
-    handle = proc.try_lock(paths.lock)
+    previous = proc.lock_holder(lock)
+    handle = proc.try_lock(lock)
     if handle is not None and previous is not None and not proc.is_alive(previous):
-        ctx.log.warning("took over the install lock %s left by pid %d, which is no longer running" % (paths.lock, previous))
+        ctx.log.warning("took over the install lock %s left by pid %d, which is no longer running" % (lock, previous))
     waited = 0
     while handle is None:
-        holder = proc.lock_holder(paths.lock)
+        holder = proc.lock_holder(lock)
         if waited == 0 and holder is None:
             waited = -1  # the holder may be writing its pid this very moment: look again once
         elif waited <= 0:
             ctx.log.warning(
-                "waiting for another protoprimer run (pid %s) to finish with %s (lock %s)" % (holder or "?", paths.dir, paths.lock)
+                "waiting for another protoprimer run (pid %s) to finish with %s (lock %s)" % (holder or "?", what, lock)
             )
             waited = 1
         ctx.host.env.sleep(0.1 if waited < 0 else 0.5)
-        handle = proc.try_lock(paths.lock)
+        handle = proc.try_lock(lock)
     try:
         return work(waited != 0)
     finally:
@@ -2254,7 +2243,7 @@ def _compute_venv_prepared(ctx, p):
         _prune_moved_aside(ctx, p, paths.dir)
         return True
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
-    return _with_install_lock(ctx, paths, work)
+    return _with_lock(ctx, paths.lock, paths.dir, work)
 
 
 MAX_MOVED_ASIDE = 2

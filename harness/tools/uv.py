@@ -85,7 +85,7 @@ def _existing_target_refusal(venv: str, shown: str, options, env) -> Optional[To
     if options.flag("allow_existing") or options.flag("force") or not os.listdir(venv):
         return None
     is_venv = os.path.isfile(os.path.join(venv, "pyvenv.cfg"))
-    clear = options.flag("clear") or env.get("UV_VENV_CLEAR", "") in ("1", "true")
+    clear = options.flag("clear") or env.get("UV_VENV_CLEAR", "").lower() in ("1", "true", "yes", "y", "on")
     if clear and is_venv:
         return None
     if clear:

@@ -177,3 +177,20 @@ def test_two_runs_started_at_once_build_the_venv_once(make_repo):
                        waiter.stderr)
     assert named in (["%d" % builder_pid], ["?"]), (builder_pid, waiter.stderr)
     assert venv.stamp()["built_by"].endswith(".%d" % runs[(a, b).index(builder)].popen.pid)
+
+
+def test_two_repos_sharing_a_cache_dir_fill_the_pip_seed_once(make_repo):
+    """The pip seed lives in the cache dir, which envs (and repos) may share; each venv has its own install
+    lock, so the seed has a lock of its own: two first builds started at once make it once, and neither
+    removes it while the other fills or copies it."""
+    shared = {"local_cache_dir_rel_path": "../shared-cache"}
+    repos = [make_repo(name, layout="max", global_conf=shared) for name in ("a", "b")]
+    runs = [repo.start(["./prime"]) for repo in repos]
+    finished = [running.finish() for running in runs]
+    for run in finished:
+        run.assert_ok()
+    makers = [run for run in finished if run.log_lines("creating the pip seed venv")]
+    assert len(makers) == 1, "\n".join(run.describe() for run in finished)
+    for repo in repos:
+        done = subprocess.run([repo.venv().python, "-I", "-m", "pip", "--version"], capture_output=True, text=True)
+        assert done.returncode == 0, done
