@@ -123,7 +123,7 @@ def _delete(path: str) -> None:
 
 # Modules the kernel and the fake tools import on first use. pyfakefs unloads every module imported while a
 # session is active when the session ends, so without this they would be imported afresh in every session.
-LAZY_IMPORTS = ("hashlib", "packaging.requirements", "packaging.specifiers", "packaging.version")
+LAZY_IMPORTS = ("binascii", "packaging.requirements", "packaging.specifiers", "packaging.version")
 
 
 def _preload_lazy_imports() -> None:

@@ -2047,7 +2047,7 @@ def run_tool(ctx, argv, what, env=None, hint=None, capture=False):
 
 class PipDriver(object):
     """venv_pip: the stdlib venv module makes the venv, pip installs into it. What ensurepip would put in it
-    (pip, and setuptools before 3.12) is copied from a seed venv that ensurepip filled once per Python version
+    (pip, and setuptools before 3.12) is copied from a seed venv that ensurepip filled once per interpreter
     in the cache dir, under the seed's own lock: a copy takes a fraction of a second, ensurepip several."""
 
     name = VenvDriverType.venv_pip
@@ -2076,9 +2076,9 @@ class PipDriver(object):
         plain = len(paths.python) < 126 and " " not in paths.python  # pip's rule: else the sh+Python form
         head = "#!%s\n" % paths.python if plain else "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n" % shell_quote(paths.python)
         for name in fs.list_dir(os.path.join(seed, "bin")):  # pip's scripts (easy_install's too), for the new venv
-            script, text = os.path.join(paths.dir, "bin", name), os.path.join(seed, "bin", name)
-            if not fs.lexists(script) and not fs.is_symlink(text):
-                text = fs.read_text(text)
+            script, source = os.path.join(paths.dir, "bin", name), os.path.join(seed, "bin", name)
+            if not fs.lexists(script) and not fs.is_symlink(source):
+                text = fs.read_text(source)
                 fs.write_text(script, head + (text.split("\n' '''\n", 1)[1] if text.startswith("#!/bin/sh\n") else text.split("\n", 1)[1]), 0o755)
 
     def install_command(self, ctx, paths, constraints, extra_args, editables):
