@@ -250,7 +250,7 @@ class PipScriptTool:
             return None
         try:
             with open(call.program, "r", encoding="utf-8") as f:
-                head = f.read(512)
+                head = f.read(4096)
         except (OSError, UnicodeDecodeError):
             return None
         if PIP_SCRIPT_MARKER not in head:

@@ -55,14 +55,17 @@ FREEZE_OPTIONS = OptionTable(
 )
 
 
-# uv names the activation command for the shell it detects from $SHELL (the real one also asks the parent
-# process when $SHELL is unset, which a fake process does not have: then no hint); other shells get none.
+# uv names the activation command for the shell it detects: from a shell's own variable (BASH_VERSION...)
+# first, then $SHELL (the real one then asks the parent process, which a fake process does not have: then
+# no hint); other shells get none.
 ACTIVATION = {"bash": "source %s/bin/activate", "zsh": "source %s/bin/activate", "ksh": ". %s/bin/activate",
               "fish": "source %s/bin/activate.fish", "csh": "source %s/bin/activate.csh", "pwsh": "%s/bin/activate"}
 
 
 def activation_hint(shown: str, env) -> str:
-    command = ACTIVATION.get(os.path.basename(env.get("SHELL", "")))
+    running = [name for var, name in (("FISH_VERSION", "fish"), ("BASH_VERSION", "bash"), ("ZSH_VERSION", "zsh"),
+                                      ("KSH_VERSION", "ksh")) if env.get(var)]  # a shell that exported them
+    command = ACTIVATION.get(running[0] if running else os.path.basename(env.get("SHELL", "")))
     return "Activate with: %s\n" % (command % (shown[2:] if shown.startswith("./") else shown)) if command else ""
 
 

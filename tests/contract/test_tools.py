@@ -225,7 +225,8 @@ def uv_env(backend, shell: str = ""):
     """The tool env for uv, with $SHELL set as given (uv's activation hint depends on it; "" = none)."""
     env = backend.tool_env()
     env["UV_PYTHON_DOWNLOADS"] = "never"
-    env.pop("SHELL", None)
+    for name in ("SHELL", "NU_VERSION", "FISH_VERSION", "BASH_VERSION", "ZSH_VERSION", "KSH_VERSION"):
+        env.pop(name, None)
     if shell:
         env["SHELL"] = shell
     return env
@@ -297,14 +298,18 @@ def test_uv_venv_output_names_a_venv_under_the_cwd_relative_to_it(backend):
                                                "Activate with: source uvenv/bin/activate"]
 
 
-@pytest.mark.parametrize("shell, hint", [("/bin/bash", "source v/bin/activate"), ("/bin/ksh", ". v/bin/activate"),
-                                         ("/usr/bin/fish", "source v/bin/activate.fish"), ("/bin/sh", None),
-                                         ("", None)])
-def test_uv_venv_activation_hint_follows_the_shell(backend, shell, hint):
-    """The hint depends on $SHELL (a CI job often has none): the kernel must not rely on it."""
+@pytest.mark.parametrize("shell, extra, hint", [
+    ("/bin/bash", {}, "source v/bin/activate"), ("/bin/ksh", {}, ". v/bin/activate"),
+    ("/usr/bin/fish", {}, "source v/bin/activate.fish"), ("/bin/sh", {}, None), ("", {}, None),
+    ("", {"BASH_VERSION": "5.2"}, "source v/bin/activate"), ("/usr/bin/fish", {"BASH_VERSION": "5.2"}, "source v/bin/activate"),
+])
+def test_uv_venv_activation_hint_follows_the_shell(backend, shell, extra, hint):
+    """The hint depends on the shell uv detects (a CI job often has none): the kernel must not rely on it."""
     _, _, uv = backend.uv_tool()
+    env = uv_env(backend, shell=shell)
+    env.update(extra)
     created = backend.host.proc.run([uv, "venv", "--no-python-downloads", "--python", backend.python,
-                                     backend.path("v")], env=uv_env(backend, shell=shell))
+                                     backend.path("v")], env=env)
     assert created.returncode == 0
     assert created.stderr.splitlines()[2:] == ([] if hint is None else ["Activate with: " + hint])
 
