@@ -51,3 +51,48 @@ def make_symlink(target: str, path: str) -> None:
         filesystem.create_symlink(path, target, create_missing_dirs=True)
         return
     os.symlink(target, path)
+
+
+def copy_tree_objects(filesystem: Any, src: str, dst: str) -> None:
+    """`shutil.copytree(src, dst, symlinks=True)` on pyfakefs, object by object: the same tree (contents,
+    modes, modification times, links kept as links) without the patched `open`/`os` calls per file."""
+    if os.path.lexists(dst):
+        raise FileExistsError(17, "File exists", dst)
+    source = filesystem.resolve(src)  # FileNotFoundError like os.scandir
+    if not stat.S_ISDIR(source.st_mode):
+        raise NotADirectoryError(20, "Not a directory", src)
+    pending = [(source, dst)]
+    while pending:
+        directory, target = pending.pop()
+        filesystem.create_dir(target, perm_bits=directory.st_mode & 0o7777)
+        for name, node in directory.entries.items():
+            path = os.path.join(target, name)
+            if stat.S_ISLNK(node.st_mode):
+                filesystem.create_symlink(path, node.contents)
+            elif stat.S_ISDIR(node.st_mode):
+                pending.append((node, path))
+            else:
+                filesystem.create_file(path, st_mode=node.st_mode, contents=node.byte_contents or b"")
+                _same_times(filesystem.resolve(path), node)
+        _same_times(filesystem.resolve(target), directory)
+
+
+def _same_times(copy: Any, original: Any) -> None:
+    copy.st_atime, copy.st_mtime = original.st_atime, original.st_mtime
+
+
+def fast_copytree(original):
+    """A stand-in for `shutil.copytree` while a session is active: `copy_tree_objects` for the plain
+    symlink-keeping copy the kernel makes, `original` for anything else."""
+
+    def copytree(src, dst, symlinks=False, ignore=None, copy_function=None, ignore_dangling_symlinks=False,
+                 dirs_exist_ok=False):
+        filesystem = active_fake_filesystem()
+        if filesystem is None or not symlinks or ignore is not None or copy_function is not None or dirs_exist_ok:
+            kwargs = {} if copy_function is None else {"copy_function": copy_function}
+            return original(src, dst, symlinks=symlinks, ignore=ignore, ignore_dangling_symlinks=ignore_dangling_symlinks,
+                            dirs_exist_ok=dirs_exist_ok, **kwargs)
+        copy_tree_objects(filesystem, os.fspath(src), os.fspath(dst))
+        return dst
+
+    return copytree

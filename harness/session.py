@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .errors import HarnessError
 from .fake_environment import FakeClock, PidCounter
-from .fake_fs import write_file
+from .fake_fs import fast_copytree, write_file
 from .fake_tools import DEFAULT_TOOLS
 from .machine import Machine
 from .outcome import Outcome
@@ -158,6 +158,7 @@ class WorldSession:
         self.machine: Optional[Machine] = None
         self._patcher = None
         self._gettext_find = None
+        self._copytree = None
 
     @property
     def root(self) -> str:
@@ -179,6 +180,9 @@ class WorldSession:
         patcher.setUp()
         self._patcher = patcher
         self._gettext_find = _no_message_catalogs()
+        import shutil
+
+        self._copytree, shutil.copytree = shutil.copytree, fast_copytree(shutil.copytree)
         try:
             materialise(nodes, self.world.removed)
         except BaseException:
@@ -192,6 +196,9 @@ class WorldSession:
             import gettext
 
             gettext.find, self._gettext_find = self._gettext_find, None
+            import shutil
+
+            shutil.copytree, self._copytree = self._copytree, None
             patcher.tearDown()
 
     def __enter__(self) -> "WorldSession":
