@@ -22,7 +22,7 @@ def write_file(path: str, data: Union[str, bytes], mode: int = 0o644) -> None:
     """Write `data` (text as UTF-8) to `path`, creating its parent directories; the file gets `mode`."""
     filesystem = active_fake_filesystem()
     if filesystem is not None and not os.path.lexists(path):
-        filesystem.create_file(path, st_mode=stat.S_IFREG | mode, contents=data, encoding="utf-8")
+        _new_fake_file(filesystem, path, stat.S_IFREG | mode, data)
         return
     parent = os.path.dirname(path)
     if parent:
@@ -30,6 +30,23 @@ def write_file(path: str, data: Union[str, bytes], mode: int = 0o644) -> None:
     with open(path, "wb") as f:
         f.write(data.encode("utf-8") if isinstance(data, str) else data)
     os.chmod(path, mode)
+
+
+def _new_fake_file(filesystem: Any, path: str, st_mode: int, data: Union[str, bytes]) -> None:
+    """A new file at `path` (nothing is there): added to its parent directory object when that exists (one
+    path resolution), else through `create_file` (which makes the parents)."""
+    from pyfakefs.fake_file import FakeDirectory, FakeFile
+
+    try:
+        parent = filesystem.resolve(os.path.dirname(path))
+    except OSError:
+        parent = None
+    if not isinstance(parent, FakeDirectory):
+        filesystem.create_file(path, st_mode=st_mode, contents=data, encoding="utf-8")
+        return
+    new = FakeFile(os.path.basename(path), st_mode, filesystem=filesystem)
+    new.set_initial_contents(data.encode("utf-8") if isinstance(data, str) else data)
+    parent.add_entry(new)
 
 
 def make_dirs(path: str) -> None:
@@ -72,7 +89,7 @@ def copy_tree_objects(filesystem: Any, src: str, dst: str) -> None:
             elif stat.S_ISDIR(node.st_mode):
                 pending.append((node, path))
             else:
-                filesystem.create_file(path, st_mode=node.st_mode, contents=node.byte_contents or b"")
+                _new_fake_file(filesystem, path, node.st_mode, node.byte_contents or b"")
                 _same_times(filesystem.resolve(path), node)
         _same_times(filesystem.resolve(target), directory)
 
@@ -96,3 +113,21 @@ def fast_copytree(original):
         return dst
 
     return copytree
+
+
+def read_file(path: str) -> bytes:
+    """The bytes of the file at `path` (symlinks followed), as `open(path, "rb").read()` gives them, with
+    its errors (FileNotFoundError, IsADirectoryError...). On pyfakefs: the file object's contents, one
+    path resolution instead of the patched `open`'s work."""
+    filesystem = active_fake_filesystem()
+    if filesystem is not None:
+        from pyfakefs.fake_file import FakeDirectory
+
+        try:
+            node = filesystem.resolve(path)
+        except OSError:
+            node = None
+        if node is not None and not isinstance(node, FakeDirectory) and node.st_mode & 0o444 == 0o444:
+            return node.byte_contents or b""  # readable by anyone (else `open` says whether by this user)
+    with open(path, "rb") as f:
+        return f.read()

@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
+from .fake_fs import read_file
+
 FAKE_PYTHON_MARKER = "harness-fake-python"
 
 
@@ -85,8 +87,7 @@ class RunningInterpreter:
 def read_interpreter_facts(path: str) -> Optional[Dict[str, str]]:
     """The key/values of the simulated interpreter file at `path` (symlinks followed), or None."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
+        head = read_file(path)[:4096]
     except OSError:
         return None
     text = head.decode("utf-8", "replace")

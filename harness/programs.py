@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Union
 
 from .errors import UnknownCommandError, UnsupportedProgramError
+from .fake_fs import read_file
 from .launch import Launch
 
 KERNEL_FILE_MARKER = "protoprimer-kernel-file"
@@ -90,8 +91,7 @@ def process_argv(launch: Launch, program: Program) -> List[str]:
 
 
 def _read(path: str) -> str:
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "replace")
+    return read_file(path).decode("utf-8", "replace")
 
 
 def _version_gate(launch: Launch) -> Optional[Refusal]:

@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..fake_fs import write_file
+from ..fake_fs import read_file, write_file
 
 UV_FILE_MARKER = "harness-fake-uv"
 _SAFE = re.compile(r"[-_.]+")
@@ -151,8 +151,7 @@ class InstalledDist:
 
 def _read(path: str) -> Optional[str]:
     try:
-        with open(path, "r", encoding="utf-8") as f:
-            return f.read()
+        return read_file(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -4,7 +4,7 @@ import os
 import shutil
 
 from harness import World
-from harness.fake_fs import copy_tree_objects, write_file
+from harness.fake_fs import copy_tree_objects, read_file, write_file
 from harness.snapshot import take_snapshot
 
 
@@ -50,3 +50,21 @@ def test_copytree_in_a_session_keeps_shutils_other_behaviours_and_is_restored_af
         else:
             raise AssertionError("copying over an existing directory must fail")
     assert shutil.copytree is plain
+
+
+def test_read_file_gives_what_open_gives_and_its_errors():
+    # given
+    with World().activate():
+        build_tree("/src")
+        write_file("/src/bytes", b"\x00\xffraw")
+        # then
+        assert read_file("/src/pkg/alias.py") == b"x = 1\n"  # through the link
+        assert read_file("/src/bytes") == b"\x00\xffraw"
+        for path, error in (("/src/missing", FileNotFoundError), ("/src/pkg", IsADirectoryError),
+                            ("/src/pkg/dangling", FileNotFoundError)):
+            try:
+                read_file(path)
+            except error:
+                pass
+            else:
+                raise AssertionError("%s: expected %s" % (path, error.__name__))
