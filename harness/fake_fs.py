@@ -131,3 +131,15 @@ def read_file(path: str) -> bytes:
             return node.byte_contents or b""  # readable by anyone (else `open` says whether by this user)
     with open(path, "rb") as f:
         return f.read()
+
+
+def real_path(path: str) -> str:
+    """`os.path.realpath(path)`; on pyfakefs, for a path that resolves, the path of the object it reaches
+    (one resolution instead of an lstat per component)."""
+    filesystem = active_fake_filesystem()
+    if filesystem is not None and os.path.isabs(path):
+        try:
+            return filesystem.resolve(path).path
+        except OSError:
+            pass
+    return os.path.realpath(path)

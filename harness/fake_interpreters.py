@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-from .fake_fs import read_file
+from .fake_fs import read_file, real_path
 
 FAKE_PYTHON_MARKER = "harness-fake-python"
 
@@ -101,7 +101,7 @@ def identify_interpreter(path: str) -> Optional[RunningInterpreter]:
     facts = read_interpreter_facts(path)
     if facts is None or "version" not in facts:
         return None
-    real = os.path.realpath(path)
+    real = real_path(path)
     home_prefix = os.path.dirname(os.path.dirname(real))
     prefix = base_prefix = home_prefix
     venv_dir = os.path.dirname(os.path.dirname(path))

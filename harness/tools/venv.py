@@ -17,7 +17,7 @@ import os
 import shutil
 from typing import Callable, List, Tuple
 
-from ..fake_fs import make_dirs, make_symlink, write_file
+from ..fake_fs import make_dirs, make_symlink, real_path, write_file
 from ..fake_interpreters import identify_interpreter, parse_key_values, read_interpreter_facts
 from ..fake_tools import ToolCall, ToolResult
 from .common import BadOption, OptionTable, parse_options, perform, unsupported
@@ -60,7 +60,7 @@ def base_interpreter(program: str) -> Tuple[str, str]:
     """(the path the new venv's bin/python links to, the base's real file) for the interpreter `program`:
     itself for a base interpreter, its venv's base for a venv interpreter."""
     interpreter = identify_interpreter(program)
-    real = os.path.realpath(program)
+    real = real_path(program)
     if interpreter is None or not interpreter.is_venv:
         return program, real
     cfg_path = os.path.join(interpreter.prefix, "pyvenv.cfg")
@@ -77,7 +77,7 @@ def base_interpreter(program: str) -> Tuple[str, str]:
     for candidate in candidates:
         if candidate and read_interpreter_facts(candidate) is not None and not os.path.isfile(
                 os.path.join(os.path.dirname(os.path.dirname(candidate)), "pyvenv.cfg")):
-            return candidate, os.path.realpath(candidate)
+            return candidate, real_path(candidate)
     return real, real
 
 

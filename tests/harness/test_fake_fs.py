@@ -4,7 +4,7 @@ import os
 import shutil
 
 from harness import World
-from harness.fake_fs import copy_tree_objects, read_file, write_file
+from harness.fake_fs import copy_tree_objects, read_file, real_path, write_file
 from harness.snapshot import take_snapshot
 
 
@@ -68,3 +68,14 @@ def test_read_file_gives_what_open_gives_and_its_errors():
                 pass
             else:
                 raise AssertionError("%s: expected %s" % (path, error.__name__))
+
+
+def test_real_path_agrees_with_os_realpath_through_links_dot_dot_and_missing_parts():
+    # given
+    with World().activate():
+        build_tree("/src")
+        os.symlink("/src", "/link")
+        # then
+        for path in ("/link/pkg/alias.py", "/link/pkg/sub/../__init__.py", "/src/pkg", "/link/pkg/dangling",
+                     "/link/missing/x", "/src/pkg/sub/run"):
+            assert real_path(path) == os.path.realpath(path), path
