@@ -60,14 +60,15 @@ def make_dirs(path: str) -> None:
 
 def make_symlink(target: str, path: str) -> None:
     """A symlink at `path` to `target` (text kept as given), replacing a file or link already there."""
-    if os.path.lexists(path):
-        if os.path.islink(path) or os.path.isfile(path):
-            os.remove(path)
+    taken = os.path.lexists(path)
+    if taken and (os.path.islink(path) or os.path.isfile(path)):
+        os.remove(path)
+        taken = False
     filesystem = active_fake_filesystem()
-    if filesystem is not None and not os.path.lexists(path):
+    if filesystem is not None and not taken:
         filesystem.create_symlink(path, target, create_missing_dirs=True)
         return
-    os.symlink(target, path)
+    os.symlink(target, path)  # over a directory: fails as os.symlink does
 
 
 def copy_tree_objects(filesystem: Any, src: str, dst: str) -> None:

@@ -167,7 +167,10 @@ class RealFileSystem(object):
         """A file or a whole tree (symlinks kept, times preserved so cached bytecode stays valid)."""
         import shutil
 
-        shutil.copytree(src, dst, symlinks=True) if os.path.isdir(src) and not os.path.islink(src) else shutil.copy2(src, dst, follow_symlinks=False)
+        if os.path.isdir(src) and not os.path.islink(src):
+            shutil.copytree(src, dst, symlinks=True)
+        else:
+            shutil.copy2(src, dst, follow_symlinks=False)
 
 
 class RealProcesses(object):
@@ -2071,8 +2074,9 @@ class PipDriver(object):
         fs, seed = ctx.host.fs, self.seed
         _with_lock(ctx, seed + ".lock", seed, lambda waited: self._ensure_seed(ctx, python))
         run_tool(ctx, [python, "-I", "-m", "venv", "--without-pip", paths.dir], "creating the venv %s with %s" % (paths.dir, python), env=_tool_env(ctx))
-        for name in fs.list_dir(_site_packages(fs, seed)):
-            fs.copy(os.path.join(_site_packages(fs, seed), name), os.path.join(_site_packages(fs, paths.dir), name))
+        source_site, site = _site_packages(fs, seed), _site_packages(fs, paths.dir)
+        for name in fs.list_dir(source_site):
+            fs.copy(os.path.join(source_site, name), os.path.join(site, name))
         plain = len(paths.python) < 126 and " " not in paths.python  # pip's rule: else the sh+Python form
         head = "#!%s\n" % paths.python if plain else "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n" % shell_quote(paths.python)
         for name in fs.list_dir(os.path.join(seed, "bin")):  # pip's scripts (easy_install's too), for the new venv

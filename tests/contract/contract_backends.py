@@ -249,6 +249,16 @@ class Backend:
         self.version = facts.version
         self.placeholders: List[Tuple[str, str]] = [(root, "<ROOT>")]
 
+    # -- tools
+
+    def tool_env(self, venv: Optional[str] = None) -> Dict[str, str]:
+        """The backend's environment as the kernel hands it to a tool (`venv`'s bin first on PATH), made
+        hermetic for pip and uv by the machine."""
+        env = kernel.clean_env(self.host.env.variables())
+        if venv is not None:
+            env["PATH"] = os.path.join(venv, "bin") + os.pathsep + env.get("PATH", "")
+        return self.machine.pip_env(env)
+
     # -- comparing
 
     def add_placeholder(self, path: str, name: str) -> None:
@@ -419,12 +429,6 @@ class FakeBackend(Backend):
         self.add_placeholder(site, "<SITE>")
         return site
 
-    def tool_env(self, venv: Optional[str] = None) -> Dict[str, str]:
-        env = kernel.clean_env(self.host.env.variables())
-        if venv is not None:
-            env["PATH"] = os.path.join(venv, "bin") + os.pathsep + env.get("PATH", "")
-        return self.machine.pip_env(env)
-
     def create_venv(self, rel: str = "venv", newest: bool = False):
         """`[python, -I, -m, venv, ROOT/rel]`; `newest`: with the newest Python 3.12+ instead."""
         python = self.facts.newest_from((3, 12)) if newest else self.python
@@ -558,12 +562,6 @@ class RealBackend(Backend):
         self.monkeypatch.syspath_prepend(site)
         self.add_placeholder(site, "<SITE>")
         return site
-
-    def tool_env(self, venv: Optional[str] = None) -> Dict[str, str]:
-        env = kernel.clean_env(self.host.env.variables())
-        if venv is not None:
-            env["PATH"] = os.path.join(venv, "bin") + os.pathsep + env.get("PATH", "")
-        return self.machine.pip_env(env)
 
     def create_venv(self, rel: str = "venv", newest: bool = False):
         """The session's venv (`rel` is the fake's; the real one is not under the root), made by the kernel's

@@ -11,18 +11,10 @@ import re
 import pytest
 
 from contract_backends import SHELL_PATHS, SHELL_REPORT
+from harness.fake_interpreters import parse_key_values
 from protoprimer import primer_kernel as kernel
 
 PROBE = kernel.PYTHON_PROBE_CODE
-
-
-def cfg_values(text):
-    values = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            values[key.strip()] = value.strip()
-    return values
 
 
 def pip_install_argv(vpy, constraints, *editables):
@@ -61,7 +53,7 @@ def test_python_m_venv_makes_what_the_kernel_relies_on(backend):
     result, venv = backend.create_venv()
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     fs = backend.host.fs
-    cfg = cfg_values(fs.read_text(os.path.join(venv, "pyvenv.cfg")))
+    cfg = parse_key_values(fs.read_text(os.path.join(venv, "pyvenv.cfg")))
     real = backend.facts.real_python
     assert {k: cfg.get(k) for k in ("home", "include-system-site-packages", "version", "executable")} == {
         "home": os.path.dirname(real), "include-system-site-packages": "false", "version": backend.version,
@@ -83,7 +75,7 @@ def test_python_m_venv_records_the_command_as_invoked(backend):
     backend.known_difference("F6: the fake's pyvenv.cfg `command` names the base's real file "
                              "(python3.X); the real one names the interpreter as invoked")
     result, venv = backend.create_venv()
-    cfg = cfg_values(backend.host.fs.read_text(os.path.join(venv, "pyvenv.cfg")))
+    cfg = parse_key_values(backend.host.fs.read_text(os.path.join(venv, "pyvenv.cfg")))
     assert backend.norm(cfg["command"]) == "%s -m venv <VENV>" % backend.python
 
 
