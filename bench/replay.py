@@ -18,7 +18,7 @@ import time
 def main(argv):
     path, rounds = os.path.abspath(argv[0]), int(argv[1])
     start = time.perf_counter()
-    from harness.scenario import load_scenario, run_scenario
+    from protoprimer_harness.scenario import load_scenario, run_scenario
 
     imported = time.perf_counter() - start
     name = os.path.relpath(path)

@@ -1,7 +1,7 @@
 """This repo's own test suite: pytester for the plugin tests, and guards around every test.
 
 Every test runs inside `protoprimer_env_guard`, `protoprimer_cwd_guard` and `protoprimer_fs_guard`
-(from harness.plugin): a test that leaves os.environ or the cwd changed, or writes under the repo,
+(from protoprimer_harness.plugin): a test that leaves os.environ or the cwd changed, or writes under the repo,
 fails. Inherited PROTOPRIMER_* and VIRTUAL_ENV variables are removed at session start, so a developer's
 shell (or a test run from inside a `./prime` chain) cannot steer the tests.
 """
@@ -12,7 +12,7 @@ import pytest
 
 
 def _plugin_is_installed():
-    """Whether harness.plugin is registered through the pytest11 entry point (pip install -e .);
+    """Whether protoprimer_harness.plugin is registered through the pytest11 entry point (pip install -e .);
     listing it again in pytest_plugins would register it twice."""
     from importlib.metadata import entry_points
 
@@ -22,10 +22,10 @@ def _plugin_is_installed():
         found = entry_points().get("pytest11", [])
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return False
-    return any(ep.value == "harness.plugin" for ep in found)
+    return any(ep.value == "protoprimer_harness.plugin" for ep in found)
 
 
-pytest_plugins = ["pytester"] + ([] if _plugin_is_installed() else ["harness.plugin"])
+pytest_plugins = ["pytester"] + ([] if _plugin_is_installed() else ["protoprimer_harness.plugin"])
 
 STRIPPED_ENV_PREFIXES = ("PROTOPRIMER_",)
 STRIPPED_ENV_NAMES = ("VIRTUAL_ENV",)

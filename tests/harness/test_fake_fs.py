@@ -1,13 +1,13 @@
-"""harness/fake_fs.py: the shortcuts through pyfakefs' API give what the plain `os`/`shutil` way gives."""
+"""protoprimer_harness/fake_fs.py: the shortcuts through pyfakefs' API give what the plain `os`/`shutil` way gives."""
 
 import os
 import shutil
 
 import pytest
 
-from harness import World
-from harness.fake_fs import copy_tree_objects, read_file, real_path, write_file
-from harness.snapshot import take_snapshot
+from protoprimer_harness import World
+from protoprimer_harness.fake_fs import copy_tree_objects, read_file, real_path, write_file
+from protoprimer_harness.snapshot import take_snapshot
 
 
 def build_tree(root):

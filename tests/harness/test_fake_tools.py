@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from harness import UnknownCommandError, World
-from harness.errors import UnsupportedProgramError
-from harness.stub_kernel import stub_kernel
+from protoprimer_harness import UnknownCommandError, World
+from protoprimer_harness.errors import UnsupportedProgramError
+from protoprimer_harness.stub_kernel import stub_kernel
 from protoprimer import primer_kernel
 
 VENV = "/repo/venv"

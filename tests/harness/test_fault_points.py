@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from harness import World
-from harness.errors import LockWaitError
-from harness.scenario import ScenarioError, check_expectations, parse_scenario
-from harness.stub_kernel import stub_kernel
+from protoprimer_harness import World
+from protoprimer_harness.errors import LockWaitError
+from protoprimer_harness.scenario import ScenarioError, check_expectations, parse_scenario
+from protoprimer_harness.stub_kernel import stub_kernel
 
 KERNEL_FILE = "#!/usr/bin/env python3\n# protoprimer-kernel-file\n"
 VENV = "/repo/venv"

@@ -2,7 +2,7 @@
 
 Each test builds a small project with pytester and runs pytest in it (in-process). The plugin is loaded
 the way users get it, through the `pytest11` entry point of the installed distribution (or with
-`-p harness.plugin` where the distribution is not installed).
+`-p protoprimer_harness.plugin` where the distribution is not installed).
 
 The scenarios here do not need the kernel to work: they run commands that fail the way a shell does
 (a missing program, a script whose shebang interpreter is absent: exit 127). Only the tests of the
@@ -21,7 +21,7 @@ EXAMPLES_DIR = REPO_ROOT / "scenarios" / "examples"
 
 
 def _plugin_is_installed():
-    """As tests/conftest.py decides it: is harness.plugin loaded through its entry point?"""
+    """As tests/conftest.py decides it: is protoprimer_harness.plugin loaded through its entry point?"""
     from importlib.metadata import entry_points
 
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
@@ -31,10 +31,10 @@ def _plugin_is_installed():
         found = entry_points(group="pytest11")
     except TypeError:  # Python < 3.10
         found = entry_points().get("pytest11", [])
-    return any(ep.value == "harness.plugin" for ep in found)
+    return any(ep.value == "protoprimer_harness.plugin" for ep in found)
 
 
-PLUGIN_ARGS = () if _plugin_is_installed() else ("-p", "harness.plugin")
+PLUGIN_ARGS = () if _plugin_is_installed() else ("-p", "protoprimer_harness.plugin")
 
 MISSING_PROGRAM = """
 format = 1
@@ -147,7 +147,7 @@ def test_wrong_exit_code_fails_with_expected_and_actual_and_the_stderr_tail(proj
         ]
     )
     assert "Traceback" not in result.stdout.str()
-    assert "harness/scenario.py" not in result.stdout.str()
+    assert "protoprimer_harness/scenario.py" not in result.stdout.str()
 
 
 def test_every_failed_expectation_is_reported_not_only_the_first(project):
@@ -449,8 +449,8 @@ def test_loading_the_plugin_imports_neither_pyfakefs_nor_a_toml_parser(pytester)
     result = pytester.run(
         sys.executable,
         "-c",
-        "import sys, pytest, harness.plugin; "
-        "print(sorted(m for m in ('pyfakefs', 'tomllib', 'tomli', 'harness.scenario') if m in sys.modules))",
+        "import sys, pytest, protoprimer_harness.plugin; "
+        "print(sorted(m for m in ('pyfakefs', 'tomllib', 'tomli', 'protoprimer_harness.scenario') if m in sys.modules))",
     )
 
     assert result.ret == 0, result.stderr.str()

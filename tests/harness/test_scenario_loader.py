@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from harness.scenario import (
+from protoprimer_harness.scenario import (
     DEFAULT_ROOT,
     FileExpectation,
     InterpreterSpec,

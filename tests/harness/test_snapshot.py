@@ -2,8 +2,8 @@
 
 import os
 
-from harness import World
-from harness.snapshot import _walk_snapshot, diff_snapshots, take_snapshot
+from protoprimer_harness import World
+from protoprimer_harness.snapshot import _walk_snapshot, diff_snapshots, take_snapshot
 
 
 def build_tree(root):

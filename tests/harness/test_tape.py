@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.tape import (MODE_ENV_VAR, TAPE_MODES, TapeMismatch, TapeMissing, TapeModeError, TapeOutcomeMismatch,
+from protoprimer_harness.tape import (MODE_ENV_VAR, TAPE_MODES, TapeMismatch, TapeMissing, TapeModeError, TapeOutcomeMismatch,
                           TapeUnconsumed, TapeUnsupported, call_sequence, drift_report, record_tape, replay_tape,
                           resolve_tape_mode)
-from harness.tape_format import (REDACTED, Tape, TapeFormatError, dump_tape, load_tape, parse_tape,
+from protoprimer_harness.tape_format import (REDACTED, Tape, TapeFormatError, dump_tape, load_tape, parse_tape,
                                  placeholder_definitions, fake_placeholders)
-from harness.tape_recipes import BUILTIN_RECIPES, builtin_recipe
+from protoprimer_harness.tape_recipes import BUILTIN_RECIPES, builtin_recipe
 from protoprimer import primer_kernel
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -162,7 +162,7 @@ def test_a_missing_tape_is_an_error_that_says_how_to_record_it(tmp_path):
         replay_tape(str(tmp_path / "nope.tape.toml"))
     message = str(caught.value)
     assert "no such tape (mode replay never records)" in message
-    assert "python -m harness.tape record-all" in message and "--protoprimer-tape-mode" in message
+    assert "python -m protoprimer_harness.tape record-all" in message and "--protoprimer-tape-mode" in message
 
 
 def test_commands_are_recorded_with_their_output_and_not_run_again(machine):
@@ -340,10 +340,10 @@ def test_the_call_sequence_masks_pids_times_and_signatures():
 @pytest.mark.parametrize("name", sorted(BUILTIN_RECIPES))
 def test_each_builtin_recipe_has_its_tape_recorded_from_it(name):
     path = TAPES_DIR / (name + ".tape.toml")
-    assert path.is_file(), "no tape %s: record it with `venv/bin/python -m harness.tape record-all " \
+    assert path.is_file(), "no tape %s: record it with `venv/bin/python -m protoprimer_harness.tape record-all " \
                            "scenarios/tapes --only %s`" % (path, name)
     assert load_tape(str(path)).recipe == builtin_recipe(name), (
-        "the recipe %s changed since its tape was recorded: re-record it with `venv/bin/python -m harness.tape "
+        "the recipe %s changed since its tape was recorded: re-record it with `venv/bin/python -m protoprimer_harness.tape "
         "record-all scenarios/tapes --only %s`" % (name, name))
 
 
@@ -368,12 +368,12 @@ def _plugin_args():
     from importlib.metadata import entry_points
 
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return ("-p", "harness.plugin")
+        return ("-p", "protoprimer_harness.plugin")
     try:
         found = entry_points(group="pytest11")
     except TypeError:  # Python < 3.10
         found = entry_points().get("pytest11", [])
-    return () if any(ep.value == "harness.plugin" for ep in found) else ("-p", "harness.plugin")
+    return () if any(ep.value == "protoprimer_harness.plugin" for ep in found) else ("-p", "protoprimer_harness.plugin")
 
 
 @pytest.fixture

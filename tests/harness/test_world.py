@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from harness import HarnessError, World
-from harness.stub_kernel import stub_kernel
+from protoprimer_harness import HarnessError, World
+from protoprimer_harness.stub_kernel import stub_kernel
 from protoprimer import primer_kernel
 
 PROBE = primer_kernel.PYTHON_PROBE_CODE
@@ -275,7 +275,7 @@ def test_the_real_filesystem_is_untouched_by_a_session_and_its_runs():
 
 def test_importing_the_world_loads_neither_pyfakefs_nor_pytest():
     # given
-    code = "import sys, harness.world, harness; print(sorted({'pyfakefs', 'pytest'} & set(sys.modules)))"
+    code = "import sys, protoprimer_harness.world, protoprimer_harness; print(sorted({'pyfakefs', 'pytest'} & set(sys.modules)))"
     # when
     printed = subprocess.run(
         [sys.executable, "-c", code], cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),

@@ -5,7 +5,7 @@ small project `client` and entry scripts written by the kernel's own `wrap`; run
 the real `./prime` (or any entry script) with an environment built from scratch:
 
 - PATH holds only directories made here: symlinks `python3.X` to the real interpreters found at test time
-  (harness.real_interpreters), `python3` to one of them, and `sh`;
+  (protoprimer_harness.real_interpreters), `python3` to one of them, and `sh`;
 - pip works offline against a wheelhouse built once per session (PIP_NO_INDEX, PIP_FIND_LINKS,
   PIP_CONFIG_FILE=/dev/null so this machine's pip config does not leak in);
 - HOME is a directory of the session (pip's and uv's caches are shared by the runs, not by the user).
@@ -451,7 +451,7 @@ class RealMachine(object):
 def snapshot_source(source_root, snapshot):
     """Copy what the protoprimer wheel is built from; return the snapshot's kernel file."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in ("protoprimer", "harness"):
+    for name in ("protoprimer", "protoprimer_harness"):
         shutil.copytree(os.path.join(source_root, name), os.path.join(snapshot, name), ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(os.path.join(source_root, name), os.path.join(snapshot, name))

@@ -6,16 +6,16 @@ world they were recorded from (python -m venv, pip, the filesystem). It compares
 normalised args, with the pid, times, file signatures and the interpreter's version masked), never
 results: pip's output and the like differ from one machine and run to the next. The new recordings go to
 tmp_path; the committed files are not touched. A drifted tape is re-recorded with
-`venv/bin/python -m harness.tape record-all scenarios/tapes --only NAME`.
+`venv/bin/python -m protoprimer_harness.tape record-all scenarios/tapes --only NAME`.
 """
 
 from pathlib import Path
 
 import pytest
 
-from harness.tape import TapeError, drift_report
-from harness.tape_format import load_tape, tape_name
-from harness.tape_recipes import ensure_wheelhouse, record_recipe
+from protoprimer_harness.tape import TapeError, drift_report
+from protoprimer_harness.tape_format import load_tape, tape_name
+from protoprimer_harness.tape_recipes import ensure_wheelhouse, record_recipe
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from harness.world import World
+from protoprimer_harness.world import World
 from protoprimer import primer_kernel as kernel
 
 KERNEL_SOURCE = open(kernel.__file__, encoding="utf-8").read()

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import kernel_source
-from harness.real_interpreters import find_real_interpreters
+from protoprimer_harness.real_interpreters import find_real_interpreters
 from kernel_source import KERNEL_PATH
 
 
@@ -86,7 +86,7 @@ def test_kernel_module_state_is_unchanged_by_runs():
     """Many simulated processes in one Python process leave the kernel module exactly as it was."""
     import copy
 
-    from harness.world import World
+    from protoprimer_harness.world import World
     from protoprimer import primer_kernel as kernel
 
     def snapshot():

@@ -2,7 +2,7 @@
 colour only on a terminal without NO_COLOR. Run through the harness: the kernel's own output port."""
 import pytest
 
-from harness.world import World
+from protoprimer_harness.world import World
 
 ESC = "\033["
 

@@ -181,7 +181,7 @@ class FakeEnvironment:
 
     def sleep(self, seconds):
         """Advance the fake clock; a simulated concurrent lock holder may finish its work here (see
-        harness.machine)."""
+        protoprimer_harness.machine)."""
         self.state.check()
         self._clock.advance(seconds)
         if self._sleep_hook is not None:

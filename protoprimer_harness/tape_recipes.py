@@ -17,7 +17,7 @@ copy made with `generated_copy_text`, a project `client` with no dependencies, t
 `{tmp}/home` ($HOME), `{tmp}/bin` (PATH: python3 and python3.X linked to the recording interpreter, sh) and
 `{tmp}/wheelhouse` (setuptools and wheel, so pip works offline: PIP_NO_INDEX=1).
 
-Command line (`python -m harness.tape ...`):
+Command line (`python -m protoprimer_harness.tape ...`):
 
     record-all DIR [--only NAME]... [--wheelhouse DIR] [--python PATH] [--keep]
     replay PATH...            replay tapes, print how each ended and how long it took
@@ -333,7 +333,7 @@ def rerecord_tape(path: str, wheelhouse: Optional[str] = None, python: Optional[
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.tape", description="Record, replay and check tapes.")
+    parser = argparse.ArgumentParser(prog="python -m protoprimer_harness.tape", description="Record, replay and check tapes.")
     sub = parser.add_subparsers(dest="command", required=True)
     rec = sub.add_parser("record-all", help="(re)record the built-in recipes' tapes into DIR, replacing them")
     rec.add_argument("directory", metavar="DIR")

@@ -7,7 +7,7 @@ with its version, except for the packages the kernel cares about:
 
 - `protoprimer`: `protoprimer/__init__.py` and `protoprimer/primer_kernel.py` = the real kernel source
   (its `__version__` line set to the installed version), so the kernel can update its copy from it;
-- `uv`: `VENV/bin/uv`, an executable fake uv (`harness.tools.uv`) of the installed version;
+- `uv`: `VENV/bin/uv`, an executable fake uv (`protoprimer_harness.tools.uv`) of the installed version;
 - `pip`: `pip/__init__.py` (the fake pip only runs for an interpreter whose site-packages has a pip dist).
 
 An editable install writes `__editable__.NAME-VERSION.pth` naming the project directory instead of a payload.

@@ -93,7 +93,7 @@ class MainCall:
     """One `host.proc.call_main` call: the client main, and the process facts it was called with.
 
     `env` and `argv` are what the client code saw; `executable` the interpreter it ran in; `ended` is
-    "returned R", "exit N" or "raised X". The built-in mains (`harness.mains`) fill in more: `behaviour`,
+    "returned R", "exit N" or "raised X". The built-in mains (`protoprimer_harness.mains`) fill in more: `behaviour`,
     `kernel_path` (kernel.get_proto_kernel_abs_path), `config` (kernel.get_config) or `config_error`,
     `args` (vars of kernel.parse_args) or `args_error`, `installed_kernel` (the `__file__` of the installed
     kernel module the process can import, or None).
@@ -212,7 +212,7 @@ class Outcome:
 
     `files` is the final state of the fake filesystem (absolute paths), so file assertions work after
     the session has ended. `killed`: a fault killed the process (exit 137). `concurrent_runs`: the runs of
-    simulated concurrent processes that finished while this run waited for a lock (harness.machine).
+    simulated concurrent processes that finished while this run waited for a lock (protoprimer_harness.machine).
     `faults`: the fault points that fired (`FaultHit`).
     """
 

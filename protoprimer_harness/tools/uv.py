@@ -1,4 +1,4 @@
-"""A fake uv: an executable file (`harness.tools.dists.uv_file_text`) that `pip install uv` writes into a
+"""A fake uv: an executable file (`protoprimer_harness.tools.dists.uv_file_text`) that `pip install uv` writes into a
 venv's bin directory; its version is the installed one.
 
 - `uv --version` -> "uv X.Y.Z";
@@ -7,7 +7,7 @@ venv's bin directory; its version is the installed one.
   an existing target is refused unless --clear/UV_VENV_CLEAR=1, --allow-existing or --force says what to
   do (uv 0.13's rules); the activation hint follows $SHELL; SEL is a path, or a name/version found on PATH;
 - `uv pip install [-q|-v] --python VPY [--compile-bytecode] [-c FILE] [-r FILE] [-U] [-e DIR[extras]]...
-  [REQ]...`: the same resolution as the fake pip (`harness.tools.index`); output on stderr in uv's words
+  [REQ]...`: the same resolution as the fake pip (`protoprimer_harness.tools.index`); output on stderr in uv's words
   ("Resolved N packages", "Installed N packages", " + a==1.0", "Audited N packages"); an editable already
   installed from the same directory at the same version is left alone; without --python, $VIRTUAL_ENV;
 - `uv pip freeze [--exclude-editable] --python VPY`: "name==version" lines, pip included when present.

@@ -6,10 +6,10 @@ A handler is any object with:
 - `run(call) -> ToolResult`: the answer; it may change the (fake) filesystem as the real tool would.
 The first handler that accepts a call answers it. To simulate a new tool, add a handler to the table
 (`DEFAULT_TOOLS`, or `World.add_tool` for one world). The handlers of the default table live in
-`harness.tools` (one module per tool family); docs/harness.md says what each one models.
+`protoprimer_harness.tools` (one module per tool family); docs/harness.md says what each one models.
 
 A handler that changes the filesystem in several steps may honour `call.die_during` (a fault killing the
-process in the middle of the command) with `harness.tools.common.perform`.
+process in the middle of the command) with `protoprimer_harness.tools.common.perform`.
 """
 
 from dataclasses import dataclass
@@ -33,7 +33,7 @@ class ToolCall:
     `program` is the absolute path argv[0] resolved to; `interpreter`/`python` are set when it is a
     simulated interpreter (`python` is None when its flags are not understood); `kernel` is the kernel
     module under test (for its shared names, e.g. `PYTHON_PROBE_CODE`); `machine` is the session's
-    `harness.machine.Machine` (package index, kernel source, versions); `die_during` is set when a fault
+    `protoprimer_harness.machine.Machine` (package index, kernel source, versions); `die_during` is set when a fault
     kills the process in the middle of this command.
     """
 

@@ -1,4 +1,4 @@
-"""The protoprimer pytest plugin (entry point `pytest11: protoprimer = harness.plugin`).
+"""The protoprimer pytest plugin (entry point `pytest11: protoprimer = protoprimer_harness.plugin`).
 
 It collects scenario files (`*.toml` under the `protoprimer_scenario_dirs` ini directories, default
 `scenarios`) as pytest items, registers the `scenario` and `integration` markers, and provides fixtures
@@ -12,7 +12,7 @@ stops the run with the list of valid ones). Precedence: the option wins over the
 
 Invariants:
 - loading this module is cheap and safe in any pytest run of any venv that has protoprimer installed:
-  it imports only pytest and the standard library; the harness (pyfakefs, tomli, harness.world, ...)
+  it imports only pytest and the standard library; the harness (pyfakefs, tomli, protoprimer_harness.world, ...)
   is imported when a scenario or fixture is used, and its absence then fails that test with the
   install command, never the whole pytest run;
 - a malformed scenario file is a collection error showing the loader's message (file, key, valid
@@ -93,7 +93,7 @@ def _resolve_tape_mode(config):
     option = config.getoption("protoprimer_tape_mode", None)
     if option is None and os.environ.get(TAPE_MODE_ENV_VAR) is None:
         return "replay"
-    from harness.tape import TapeModeError, resolve_tape_mode
+    from protoprimer_harness.tape import TapeModeError, resolve_tape_mode
 
     try:
         return resolve_tape_mode(option)
@@ -129,7 +129,7 @@ class ScenarioFile(pytest.File):
     """One scenario file; it holds one item named after the file's stem."""
 
     def collect(self):
-        from harness.scenario import HarnessMissing, ScenarioError, load_scenario
+        from protoprimer_harness.scenario import HarnessMissing, ScenarioError, load_scenario
 
         try:
             scenario = load_scenario(str(self.path), file_name=_display_path(self.config, self.path))
@@ -150,19 +150,19 @@ class ScenarioItem(pytest.Item):
             self.add_marker(marker)
 
     def runtest(self):
-        from harness.scenario import run_scenario
+        from protoprimer_harness.scenario import run_scenario
 
         _require_harness("running a scenario")
         _keep_pytest_off_the_fake_filesystem()
         run_scenario(self.scenario, check=True)
 
     def repr_failure(self, excinfo, style=None):
-        from harness.scenario import HarnessMissing, ScenarioError
+        from protoprimer_harness.scenario import HarnessMissing, ScenarioError
 
         error = excinfo.value
         if isinstance(error, (AssertionError, ScenarioError, HarnessMissing)):
             return str(error)
-        from harness.errors import HarnessError, SimulationSignal
+        from protoprimer_harness.errors import HarnessError, SimulationSignal
 
         if isinstance(error, (HarnessError, SimulationSignal)):
             # the world cannot be built or cannot simulate what the scenario asks for: the message says
@@ -182,8 +182,8 @@ class TapeFile(pytest.File):
     """One tape file; it holds one item named after the file (without `.tape.toml`)."""
 
     def collect(self):
-        from harness.scenario import HarnessMissing
-        from harness.tape_format import TapeFormatError, load_tape, tape_name
+        from protoprimer_harness.scenario import HarnessMissing
+        from protoprimer_harness.tape_format import TapeFormatError, load_tape, tape_name
 
         try:
             tape = load_tape(str(self.path))
@@ -201,15 +201,15 @@ class TapeItem(pytest.Item):
         self.add_marker("tape")
 
     def runtest(self):
-        from harness.tape import check_tape
+        from protoprimer_harness.tape import check_tape
 
         check_tape(str(self.path), mode=self.config.stash[_TAPE_MODE_KEY],
                    display=_display_path(self.config, self.path))
 
     def repr_failure(self, excinfo, style=None):
-        from harness.errors import HarnessError
-        from harness.scenario import HarnessMissing
-        from harness.tape_format import TapeFormatError
+        from protoprimer_harness.errors import HarnessError
+        from protoprimer_harness.scenario import HarnessMissing
+        from protoprimer_harness.tape_format import TapeFormatError
 
         if isinstance(excinfo.value, (AssertionError, HarnessError, HarnessMissing, TapeFormatError)):
             return str(excinfo.value)
@@ -234,7 +234,7 @@ def _allow_marker(config, name):
 
 def _require_harness(what):
     """Raise HarnessMissing naming the install command when the harness extra is not installed."""
-    from harness.scenario import HarnessMissing
+    from protoprimer_harness.scenario import HarnessMissing
 
     missing = []
     try:
@@ -269,7 +269,7 @@ def _keep_pytest_off_the_fake_filesystem():
 
 
 def _require_harness_or_fail(what):
-    from harness.scenario import HarnessMissing
+    from protoprimer_harness.scenario import HarnessMissing
 
     try:
         _require_harness(what)
@@ -284,9 +284,9 @@ def _require_harness_or_fail(what):
 @pytest.fixture
 def world():
     """A factory of simulated worlds: `world()` (or `world(root="/home/me/repo")`) returns a new
-    `harness.world.World`. World sessions still active when the test ends are closed."""
+    `protoprimer_harness.world.World`. World sessions still active when the test ends are closed."""
     _require_harness_or_fail("the `world` fixture")
-    from harness.world import World
+    from protoprimer_harness.world import World
 
     sessions = []
 
@@ -323,7 +323,7 @@ def run_scenario_file(request):
     """`run_scenario_file(path)` loads, runs and checks a scenario file (relative paths are relative
     to the rootdir) and returns the Outcome of its `when` run."""
     _require_harness_or_fail("the `run_scenario_file` fixture")
-    from harness.scenario import load_scenario, run_scenario
+    from protoprimer_harness.scenario import load_scenario, run_scenario
 
     config = request.config
 

@@ -91,7 +91,7 @@ class World:
     `env` holds the variables every run starts with; `path` the PATH directories. PATH in a run's env is
     `":".join(path)` unless `env["PATH"]` was changed (e.g. by `set_env(PATH=...)`), which then wins.
     `mains` maps "module:func" to python callables `fn(host)` that `call_main` runs; `tools` are extra
-    fake tool handlers (see `harness.fake_tools`) tried before the default ones.
+    fake tool handlers (see `protoprimer_harness.fake_tools`) tried before the default ones.
 
     Beyond files (see docs/harness.md): `packages` is the package index pip and uv install from (plus a
     default index with `protoprimer` and `uv` unless `default_index` is False); `faults` are fault points;
@@ -238,7 +238,7 @@ class World:
 
     def add_main(self, spec: str, fn: Union[str, Callable[[Any], Any]], provided_by: Optional[str] = None) -> "World":
         """Client code for `call_main`: `spec` is "module:func", `fn(host)` its body, or the name of a
-        built-in main ("report", "extend", "exit N", "return N", "fail", "missing": see harness.mains).
+        built-in main ("report", "extend", "exit N", "return N", "fail", "missing": see protoprimer_harness.mains).
         With `provided_by` (a distribution name), the main can be imported only in a process whose
         site-packages has that distribution installed (else call_main raises the kernel's ClientCodeMissing,
         as the real port does when the import fails)."""
@@ -317,7 +317,7 @@ class World:
 
 
 def __getattr__(name: str):
-    # `WorldSession` lives in harness.session; importing it lazily keeps this module free of cycles.
+    # `WorldSession` lives in protoprimer_harness.session; importing it lazily keeps this module free of cycles.
     if name == "WorldSession":
         from .session import WorldSession
 

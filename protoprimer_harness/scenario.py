@@ -3,7 +3,7 @@
 A scenario names a world (`[given]`), one command to run in it (`[when]`) and what must be observed
 (`[then]`). This module is the whole file format: the model (`Scenario` and its parts), the loader
 (`load_scenario`, which validates everything before anything runs), the run (`run_scenario`) and the
-checks (`check_expectations`). It does not import pytest; `harness.plugin` is the thin layer that turns
+checks (`check_expectations`). It does not import pytest; `protoprimer_harness.plugin` is the thin layer that turns
 scenario files into pytest items. The format is described for users in docs/scenarios.md.
 
 Invariants:
@@ -128,7 +128,7 @@ class FileExpectation:
 
 @dataclass(frozen=True)
 class FaultData:
-    """`[[given.faults]]`: see harness.machine.FaultSpec."""
+    """`[[given.faults]]`: see protoprimer_harness.machine.FaultSpec."""
 
     command: str
     exit: Optional[int] = None
@@ -264,8 +264,8 @@ class Scenario:
         return self.given.root
 
     def build_world(self):
-        """A new `harness.world.World` as `[given]` describes it (nothing is activated or run)."""
-        from harness.world import World
+        """A new `protoprimer_harness.world.World` as `[given]` describes it (nothing is activated or run)."""
+        from protoprimer_harness.world import World
 
         given = self.given
         world = World(root=given.root)
@@ -726,7 +726,7 @@ class _Parser:
         return value
 
     def fault(self, value: Any, key: str) -> FaultData:
-        from harness.machine import DIE_POINTS, FaultSpec
+        from protoprimer_harness.machine import DIE_POINTS, FaultSpec
 
         table = self.entry_table(value, key, _FAULT_KEYS, ("command",))
         data = FaultData(
@@ -760,7 +760,7 @@ class _Parser:
             extras=tuple(sorted(extras.items())),
         )
         try:
-            from harness.tools.index import check_release
+            from protoprimer_harness.tools.index import check_release
 
             check_release(data)
         except ValueError as error:
@@ -794,7 +794,7 @@ class _Parser:
                          extra=extra)
 
     def mains(self, value: Any, key: str) -> Tuple[Dict[str, str], Dict[str, str]]:
-        from harness.mains import BEHAVIOURS, check_behaviour
+        from protoprimer_harness.mains import BEHAVIOURS, check_behaviour
 
         form = ('"report" (a built-in main: %s) or a table { behaviour = "report", provided_by = "client" }'
                 % ", ".join(BEHAVIOURS))
@@ -1078,9 +1078,9 @@ class _Parser:
 
 
 def _known_layouts() -> List[str]:
-    """The layout names harness.layouts defines (the built-in names while it cannot be imported)."""
+    """The layout names protoprimer_harness.layouts defines (the built-in names while it cannot be imported)."""
     try:
-        from harness.layouts import LAYOUTS
+        from protoprimer_harness.layouts import LAYOUTS
     except ImportError:
         return list(DEFAULT_LAYOUTS)
     return sorted(LAYOUTS)
@@ -1163,7 +1163,7 @@ def _change_files(session, spec: RunSpec) -> None:
 
             shutil.rmtree(target)
         else:
-            from harness.errors import HarnessError
+            from protoprimer_harness.errors import HarnessError
 
             raise HarnessError("before: cannot remove %s: nothing is there" % target)
     for path, spec_file in spec.files.items():

@@ -7,7 +7,7 @@ pip runs only for an interpreter whose site-packages holds a pip distribution (e
 install: `[-q|-v]... [--disable-pip-version-check] [--no-input] [-c|--constraint FILE]... [-r FILE]...
 [-U|--upgrade] [--force-reinstall] [--no-deps] [-e|--editable DIR[extras]]... [REQUIREMENT]...`; a few
 options are accepted without effect (--no-cache-dir, --index-url, --no-build-isolation, ...); any other
-option stops the run (UnknownCommandError, listing the simulated ones). Resolution: `harness.tools.index`.
+option stops the run (UnknownCommandError, listing the simulated ones). Resolution: `protoprimer_harness.tools.index`.
 Output (stdout) is pip's, abbreviated: "Obtaining file://DIR" per editable, "Collecting X" /
 "Requirement already satisfied: ...", "Installing collected packages: ...", uninstall lines, "Successfully
 installed a-1.0 b-2.0"; nothing with -q. Errors go to stderr in pip's words, exit 1. A script installed

@@ -5,7 +5,7 @@ What `python -m venv VENV` leaves (as CPython 3.11 on Linux, trimmed to what mat
   version, executable = its real path, command;
 - VENV/bin/python: a symlink to the base interpreter (a copy with --copies), python3 and python3.Y
   symlinks to "python": a simulated interpreter of the base's version that runs as a venv because of
-  pyvenv.cfg (see harness.fake_interpreters);
+  pyvenv.cfg (see protoprimer_harness.fake_interpreters);
 - VENV/bin/activate (a short script setting VIRTUAL_ENV and PATH);
 - VENV/lib/pythonX.Y/site-packages/ with pip installed (pip dist-info, pip/__init__.py) and VENV/bin/pip,
   pip3, pip3.Y (unless --without-pip).

@@ -12,7 +12,7 @@
   records a `MainCall` with what the client code saw.
 - `import_module` / `find_module_file`: only the installed kernel (and its package) in the running
   interpreter's site-packages; `load_file_function` execs a file of the fake filesystem.
-- `try_lock`, `unlock`, `lock_holder`, `is_alive`: the session's lock model (harness.machine).
+- `try_lock`, `unlock`, `lock_holder`, `is_alive`: the session's lock model (protoprimer_harness.machine).
 After a fault killed the process, every operation raises `ProcessKilled` again.
 """
 
@@ -45,7 +45,7 @@ def abbreviate_argv(argv: Sequence[str], kernel: Any) -> List[str]:
 
 class ShellLaunch:
     """A process replacement into a fake shell: `program` (absolute), the shell's `name`, its `invocation`
-    (harness.tools.shells.ShellInvocation)."""
+    (protoprimer_harness.tools.shells.ShellInvocation)."""
 
     def __init__(self, exec_argv: List[str], program: str, name: str, invocation: Any):
         self.exec_argv = list(exec_argv)

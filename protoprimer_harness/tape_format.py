@@ -1,6 +1,6 @@
 """The tape file format: port traffic of one real process, as versioned, human-readable TOML.
 
-A tape is written by `harness.tape` (recording) and read back by it (replay); this module is the format
+A tape is written by `protoprimer_harness.tape` (recording) and read back by it (replay); this module is the format
 only: the data (`Tape`, steps as plain dicts), path placeholders, the redaction of environment values,
 the canonical form of a port call, and a small TOML writer (the standard library reads TOML but does not
 write it). See docs/tapes.md for the format with an example.
@@ -269,7 +269,7 @@ def dump_tape(tape: Tape) -> str:
     """The tape as TOML text."""
     out = [
         "# protoprimer tape: the port traffic of one real process, replayed by the fast tier (docs/tapes.md).",
-        "# Made by a recording; do not edit. Re-record: venv/bin/python -m harness.tape record-all scenarios/tapes",
+        "# Made by a recording; do not edit. Re-record: venv/bin/python -m protoprimer_harness.tape record-all scenarios/tapes",
         "format = %d" % tape.format,
         "title = %s" % _toml_string(tape.title),
     ]
@@ -320,7 +320,7 @@ def parse_tape(text: str, path: str = "<tape>") -> Tape:
             "%s: tape format %r, but this harness reads format %d: %s" % (
                 path, version, FORMAT_VERSION,
                 "update the harness" if newer else
-                "re-record it (venv/bin/python -m harness.tape record-all <dir>, or pytest "
+                "re-record it (venv/bin/python -m protoprimer_harness.tape record-all <dir>, or pytest "
                 "--protoprimer-tape-mode=rewrite)"))
     problems = []
     for key, kind in (("title", str), ("process", dict), ("outcome", dict), ("placeholders", dict)):

@@ -264,7 +264,7 @@ class WorldSession:
                      kernel: Any = None):
         """A simulated process of `interpreter` (a path in the world; "python3" = /usr/bin/python3) that runs
         no program: `with session.open_process("venv/bin/python") as p: p.proc.run([...])` drives the fake
-        ports directly. `env` is merged over the world's env. Returns a `harness.runner.OpenProcess`."""
+        ports directly. `env` is merged over the world's env. Returns a `protoprimer_harness.runner.OpenProcess`."""
         from .fake_interpreters import identify_interpreter
 
         self._require_active()

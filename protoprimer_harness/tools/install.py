@@ -1,6 +1,6 @@
 """The install logic pip and uv share: gathering requirements, editables and constraints from the command
 line and files, resolving them against the world's index, and the changes that makes to site-packages.
-The tools word the results their own way (`harness.tools.pip`, `harness.tools.uv`)."""
+The tools word the results their own way (`protoprimer_harness.tools.pip`, `protoprimer_harness.tools.uv`)."""
 
 import os
 from dataclasses import dataclass, field

@@ -8,7 +8,7 @@ Invariants:
   the whole run ends with exit 137 and `outcome.killed`), or by any other `Exception` (a crash: exit 1, the
   traceback appended to stderr);
 - a replacement into a fake shell is one more simulated process that ends the chain (exit 0, or a fault's);
-- when a process ends (exit, kill or replacement) the OS drops its locks (harness.machine);
+- when a process ends (exit, kill or replacement) the OS drops its locks (protoprimer_harness.machine);
 - harness signals (`UnknownCommandError`, ...) are never caught: they stop the run;
 - the chain is bounded: starting more than `max_processes` processes raises `RestartLoopError`;
 - a simulated concurrent process that finishes while this run waits for a lock runs as a nested run of

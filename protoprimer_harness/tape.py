@@ -12,14 +12,14 @@ next unconsumed step (port, op, normalised args), or the replay stops with `Tape
 mode, the call, the nearest recorded steps and what differed); steps left over when the process ends
 fail with `TapeUnconsumed`. Nothing touches the machine, so a replay takes milliseconds.
 
-    from harness.tape import replay_tape
+    from protoprimer_harness.tape import replay_tape
     run = replay_tape("scenarios/tapes/eval_json.tape.toml")
     run.exit_code, run.stdout
 
 Modes (`--protoprimer-tape-mode` / PROTOPRIMER_TAPE_MODE): "replay" (the default: never records; a
 missing tape is an error that says how to record it) and "rewrite" (re-record the tape from its recipe,
-replacing it, then replay it). The format is in harness.tape_format; the recipes of the committed tapes,
-and the repos they are recorded in, in harness.tape_recipes; the command line is `python -m harness.tape`.
+replacing it, then replay it). The format is in protoprimer_harness.tape_format; the recipes of the committed tapes,
+and the repos they are recorded in, in protoprimer_harness.tape_recipes; the command line is `python -m protoprimer_harness.tape`.
 """
 
 import builtins
@@ -53,7 +53,7 @@ TAPE_MODES = {
     "replay": "replay the tape; never record (a missing tape is an error)",
     "rewrite": "re-record the tape from its recipe, replacing it, then replay it",
 }
-RECORD_HINT = ("record it with `venv/bin/python -m harness.tape record-all scenarios/tapes` (or `--only NAME`), "
+RECORD_HINT = ("record it with `venv/bin/python -m protoprimer_harness.tape record-all scenarios/tapes` (or `--only NAME`), "
                "or re-record a tape in place with `pytest %s=rewrite <tape>`" % MODE_OPTION)
 
 
@@ -890,7 +890,7 @@ def drift_report(committed: Tape, fresh: Tape, name: str = "") -> Optional[str]:
     for line in difflib.unified_diff(old, new, "committed tape", "real run now", lineterm="", n=2):
         lines.append(line if len(line) < 400 else line[:400] + " ...")
     recipe = (committed.recipe or {}).get("name") or name or "NAME"
-    lines.append("re-record it: venv/bin/python -m harness.tape record-all scenarios/tapes --only %s" % recipe)
+    lines.append("re-record it: venv/bin/python -m protoprimer_harness.tape record-all scenarios/tapes --only %s" % recipe)
     return "\n".join(lines)
 
 
