@@ -226,7 +226,8 @@ class RealProcesses(object):
         """
         import importlib
 
-        sys.modules.setdefault("proto_kernel", sys.modules[__name__])
+        if "proto_kernel" not in sys.modules:
+            sys.modules["proto_kernel"] = sys.modules.get(__name__) or _module_of_this_namespace()
         try:
             module = importlib.import_module(module_name)
         except ImportError as e:
@@ -317,6 +318,17 @@ class RealProcesses(object):
         return True
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
+def _module_of_this_namespace():
+    """This kernel as a module object, for an entry script that executed it without registering it in
+    sys.modules (the reference's `wrap` writes such scripts): a module sharing this namespace's names. The
+    kernel keeps no mutable state at module level, so the two are the same kernel."""
+    import types
+
+    module = types.ModuleType("proto_kernel")
+    module.__dict__.update(globals())
+    return module
+
+
 class RealEnvironment(object):
     """Environment port: variables, argv, cwd, facts about this interpreter, the clock, the streams."""
 
@@ -326,7 +338,7 @@ class RealEnvironment(object):
     def variables(self):
         """A copy of the environment variables."""
         return dict(os.environ)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     @property
     def argv(self):
         return list(sys.argv)
@@ -337,7 +349,7 @@ class RealEnvironment(object):
     @property
     def executable(self):
         return sys.executable
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     @property
     def prefix(self):
         return sys.prefix
@@ -349,7 +361,7 @@ class RealEnvironment(object):
     @property
     def version(self):
         return tuple(sys.version_info[:3])
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     @property
     def kernel_path(self):
         """The file of the kernel that is running: a repo's copy, or the installed module."""
@@ -358,7 +370,7 @@ class RealEnvironment(object):
     @property
     def pid(self):
         return os.getpid()
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def now(self):
         import time
 
@@ -371,7 +383,7 @@ class RealEnvironment(object):
     def write_stderr(self, text):
         sys.stderr.write(text)
         sys.stderr.flush()
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def stderr_is_tty(self):
         try:
             return sys.stderr.isatty()
@@ -382,7 +394,7 @@ class RealEnvironment(object):
     def isolated(self):
         """Whether this interpreter runs isolated (-I)."""
         return bool(getattr(sys.flags, "isolated", 0))
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def sleep(self, seconds):
         import time
 
@@ -528,25 +540,68 @@ def render_entry_script(entry_func, kernel_rel_path, main_func=None):
 # region: domain names (continued)
 
 
-class StateStride(object):
+class ProtocolName(str):
+    """A name of the protocol: a plain string (what crosses processes and versions) that also answers `.name`
+    and `.value` like a member of the reference's enums, whose client code reads `ConfLeap.leap_env.name`."""
+
+    def __new__(cls, value, name):
+        member = str.__new__(cls, value)
+        member.name = name
+        member.value = value
+        return member
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def __reduce__(self):
+        return ProtocolName, (str(self), self.name)
+
+
+class NameTable(type):
+    """The metaclass of the kernel's name tables: each public string attribute becomes a ProtocolName, and the
+    table answers the reference enums' lookups (`ConfLeap["leap_derived"]`, iteration, `in`)."""
+
+    def __new__(mcs, cls_name, bases, namespace):
+        members = []
+        for key, value in list(namespace.items()):
+            if not key.startswith("_") and isinstance(value, str):
+                namespace[key] = ProtocolName(value, key)
+                members.append(namespace[key])
+        namespace["_members"] = tuple(members)
+        return type.__new__(mcs, cls_name, bases, namespace)
+
+    def __getitem__(cls, name):
+        member = getattr(cls, name, None) if isinstance(name, str) and not name.startswith("_") else None
+        if member not in cls._members:
+            raise KeyError(name)
+        return member
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def __iter__(cls):
+        return iter(cls._members)
+
+    def __len__(cls):
+        return len(cls._members)
+
+    def __contains__(cls, value):
+        return value in cls._members
+
+
+class StateStride(object, metaclass=NameTable):
     """The milestones of the restart chain, carried between processes in PROTOPRIMER_PY_EXEC by name.
 
     The names are a protocol shared with older and newer kernels: never rename, only append.
     """
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     stride_py_unknown = "stride_py_unknown"
     stride_py_arbitrary = "stride_py_arbitrary"
     stride_py_required = "stride_py_required"
     stride_py_venv = "stride_py_venv"
     stride_deps_updated = "stride_deps_updated"
     stride_src_updated = "stride_src_updated"
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 STRIDE_ORDER = (StateStride.stride_py_unknown, StateStride.stride_py_arbitrary, StateStride.stride_py_required,
                 StateStride.stride_py_venv, StateStride.stride_deps_updated, StateStride.stride_src_updated)
 
 
-class EntryFunc(object):
+class EntryFunc(object, metaclass=NameTable):
     """How the kernel was entered: the first graph coordinate, known before anything is evaluated."""
 
     func_boot_env = "boot_env"  # an entry script: CLI, restarts, venv, then the client's main
@@ -554,18 +609,14 @@ class EntryFunc(object):
     func_call_lib = "call_lib"  # get_config() from client code: in-process, no CLI, no restarts, no writes
     func_run_main = "run_main"  # the kernel file run directly: CLI like boot_env, no client main
 
-    def __class_getitem__(cls, name):
-        """`EntryFunc["func_boot_env"]`: the reference's enum lookup by member name (see ContextBuilder)."""
-        return getattr(cls, name)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 ENTRY_FUNCS = (EntryFunc.func_boot_env, EntryFunc.func_start_app, EntryFunc.func_call_lib, EntryFunc.func_run_main)
 
 
-class ExecMode(object):
+class ExecMode(object, metaclass=NameTable):
     """What the run has to do: the second graph coordinate, derived from the sub-command (or from the
     entry function when there is no CLI). Known only after the CLI is parsed."""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     mode_read = "mode_read"  # resolve and report config; no restarts that matter, no writes (eval, get_config)
     mode_prime = "mode_prime"  # the whole chain: python, venv, installs, handover (boot, reset, shell)
     mode_start = "mode_start"  # the venv must exist already; one hop into it (start_app, start)
@@ -581,16 +632,16 @@ ENTRY_FUNC_MODES = {
     EntryFunc.func_start_app: (ExecMode.mode_start,),
     EntryFunc.func_call_lib: (ExecMode.mode_read,),
 }
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-class SubCommand(object):
+
+class SubCommand(object, metaclass=NameTable):
     boot = "boot"
     reset = "reset"
     eval = "eval"
     shell = "shell"
     start = "start"
     wrap = "wrap"
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 SUB_COMMAND_MODES = {
     SubCommand.boot: ExecMode.mode_prime,
@@ -602,9 +653,9 @@ SUB_COMMAND_MODES = {
 }
 
 SUB_COMMAND_ALIASES = {"reboot": SubCommand.reset}
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-class EnvVar(object):
+
+class EnvVar(object, metaclass=NameTable):
     """Environment variables of the protocol between the processes of a chain (and the user's knobs)."""
 
     PROTOPRIMER_PY_EXEC = "PROTOPRIMER_PY_EXEC"
@@ -614,9 +665,9 @@ class EnvVar(object):
     PROTOPRIMER_STDERR_LOG_LEVEL = "PROTOPRIMER_STDERR_LOG_LEVEL"
     PROTOPRIMER_CONF_BASENAME = "PROTOPRIMER_CONF_BASENAME"
     PROTOPRIMER_VENV_DRIVER = "PROTOPRIMER_VENV_DRIVER"
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-
-class ConfLeap(object):
+class ConfLeap(object, metaclass=NameTable):
     """The hops of configuration discovery, in order."""
 
     leap_input = "leap_input"
@@ -624,18 +675,18 @@ class ConfLeap(object):
     leap_client = "leap_client"
     leap_env = "leap_env"
     leap_derived = "leap_derived"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 CONF_LEAPS = (ConfLeap.leap_input, ConfLeap.leap_primer, ConfLeap.leap_client, ConfLeap.leap_env, ConfLeap.leap_derived)
 
 
-class VenvDriverType(object):
+class VenvDriverType(object, metaclass=NameTable):
     venv_pip = "venv_pip"
     venv_uv = "venv_uv"
 
 
 VENV_DRIVERS = (VenvDriverType.venv_pip, VenvDriverType.venv_uv)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class ExitCode(object):
     """Documented exit codes (docs/exit-codes.md)."""
@@ -652,7 +703,7 @@ class ExitCode(object):
     python_too_old = 9  # the running interpreter is older than 3.7
     file_error = 10  # a file or directory protoprimer needs cannot be read or written (permissions, space)
     interrupted = 130  # Ctrl-C
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 # Config fields: name -> (expected JSON type, what it is for). The names are the public schema.
 PRIMER_FIELDS = ("ref_root_dir_rel_path", "global_conf_dir_rel_path")
@@ -703,6 +754,8 @@ DEFAULT_DIRS = {
     "local_cache_dir_rel_path": "cache",
 }
 DEFAULT_CONSTRAINTS_BASENAME = "constraints.txt"
+VENV_STAMP_BASENAME = "protoprimer.stamp"
+INSTALLED_KERNEL_MODULE = "protoprimer.primer_kernel"
 PYTHON_VERSION_FILE = ".python-version"
 
 # The keys of the derived config, in the reference's order (its `eval` output is a contract), then ours.
@@ -886,8 +939,15 @@ class StateGraph(object):
         finally:
             self._evaluating.pop()
         self._values[name] = value
+        if ctx.log.enabled(10):
+            ctx.log.debug("state %s = %s" % (name, _short_repr(value)))
         return value
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _short_repr(value):
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
 
 # endregion: graph engine
 
@@ -904,11 +964,11 @@ class ConfFile(object):
         self.path = path
         self.present = present
         self.data = data
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class EnvSelection(object):
     """Which env dir this run uses, why, and the state of the `lconf` link that names it."""
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     __slots__ = ("env_abs", "env_rel", "source", "link_path", "link_points_there")
 
     def __init__(self, env_abs, env_rel, source, link_path, link_points_there):
@@ -1032,6 +1092,14 @@ def load_conf_file(fs, path):
     return ConfFile(path, True, data)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
+def _loaded(ctx, conf):
+    if conf.present:
+        ctx.log.info("read %s: %s" % (conf.path, ", ".join(sorted(conf.data)) or "no fields"))
+    else:
+        ctx.log.info("no config file %s: its defaults apply" % conf.path)
+    return conf
+
+
 def _norm_join(base, rel):
     return os.path.normpath(os.path.join(base, rel))
 
@@ -1089,9 +1157,13 @@ def _compute_start_id(ctx, p):
                 % (EnvVar.PROTOPRIMER_START_ID, value)
             )
         return value
+    return new_start_id(ctx.host.env)
+
+
+def new_start_id(env):
+    """A start id: the UTC time and the pid, `20261207T181618Z.4242` (it names the run's log file)."""
     import time
 
-    env = ctx.host.env
     return "%sZ.%d" % (time.strftime("%Y%m%dT%H%M%S", time.gmtime(env.now())), env.pid)
 
 
@@ -1100,6 +1172,13 @@ def _compute_proto_code_var(ctx, p):
         return ctx.chain[1]
     value = ctx.host.env.get(EnvVar.PROTOPRIMER_PROTO_CODE)
     if value is None:
+        stride = p["state_input_py_exec_var_loaded"]
+        if stride_rank(stride) >= stride_rank(StateStride.stride_py_venv):
+            raise ChainError(
+                "%s=%s is set but %s is not: a chain at that stride always names the kernel copy. It leaked from "
+                "another run, or was set by hand: unset %s and run again"
+                % (EnvVar.PROTOPRIMER_PY_EXEC, stride, EnvVar.PROTOPRIMER_PROTO_CODE, EnvVar.PROTOPRIMER_PY_EXEC)
+            )
         return None
     if ctx.host.env.get(EnvVar.PROTOPRIMER_PY_EXEC) is None:
         raise ChainError(
@@ -1205,8 +1284,44 @@ def _compute_proto_code_path(ctx, p):
     remembered = ctx.host.env.recall("proto_kernel_abs_path")
     if remembered is not None:
         return remembered
-    return os.path.normpath(ctx.host.env.kernel_path)
+    running = os.path.normpath(ctx.host.env.kernel_path)
+    if running.endswith(os.sep + INSTALLED_KERNEL_MODULE.replace(".", os.sep) + ".py"):
+        return _find_repo_copy(ctx)  # the package's own module (imported, or run with -m) is no repo's copy
+    return running
 
+
+# Where a repo keeps its kernel copy by default: the instant layout, then the reference's max layout.
+DEFAULT_COPY_PLACES = ("proto_kernel.py", os.path.join("cmd", "proto_code", "proto_kernel.py"))
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _find_repo_copy(ctx):
+    """The repo's kernel copy for a process that no entry script started (a plain `venv/bin/python`, a
+    client's pytest run) and that runs the installed kernel: the copy named by the stamp of the venv this
+    process runs in, else the first default place from the current directory upward."""
+    env, fs = ctx.host.env, ctx.host.fs
+    looked = []
+    if env.prefix != env.base_prefix:
+        stamp_file = os.path.join(env.prefix, VENV_STAMP_BASENAME)
+        copy = (read_stamp(fs, stamp_file) or {}).get("proto_code")
+        if copy and fs.is_file(copy):
+            return copy
+        looked.append("the stamp %s" % stamp_file)
+    directory = env.cwd()
+    while True:
+        for place in DEFAULT_COPY_PLACES:
+            if fs.is_file(os.path.join(directory, place)):
+                return os.path.join(directory, place)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    looked.append("%s in %s and its parents" % (" or ".join(DEFAULT_COPY_PLACES), env.cwd()))
+    raise ConfigError(
+        "cannot tell which repo this is: the process runs the installed protoprimer (%s), not a repo's kernel "
+        "copy, and no copy was found (looked at %s). Start it through the repo's entry script (start_app), "
+        "from the repo's venv, or from inside the repo" % (env.kernel_path, "; ".join(looked))
+    )
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _compute_primer_conf_path(ctx, p):
     kernel_path = p["state_proto_code_file_abs_path_inited"]
@@ -1229,6 +1344,7 @@ def _compute_primer_conf_path(ctx, p):
     for basename in candidates:
         path = os.path.join(kernel_dir, basename)
         if ctx.host.fs.is_file(path):
+            ctx.log.info("primer config %s (next to the kernel copy %s)" % (path, kernel_path))
             return path
     ctx.warn_once(
         "primer-missing",
@@ -1247,7 +1363,7 @@ def _unique(items):
 
 
 def _compute_primer_conf(ctx, p):
-    return load_conf_file(ctx.host.fs, p["state_primer_conf_file_abs_path_inited"])
+    return _loaded(ctx, load_conf_file(ctx.host.fs, p["state_primer_conf_file_abs_path_inited"]))
 
 
 def _compute_ref_root(ctx, p):
@@ -1279,7 +1395,7 @@ def _compute_global_conf_path(ctx, p):
 def _compute_client_conf(ctx, p):
     """The global file. Its absence is worth a warning only where one is expected: the primer file names
     the global dir, or that dir exists (the min layout has neither, by design)."""
-    conf = load_conf_file(ctx.host.fs, p["state_global_conf_file_abs_path_inited"])
+    conf = _loaded(ctx, load_conf_file(ctx.host.fs, p["state_global_conf_file_abs_path_inited"]))
     primer = p["state_primer_conf_file_data_loaded"]
     expected = "global_conf_dir_rel_path" in primer.data or ctx.host.fs.is_dir(os.path.dirname(conf.path))
     if not conf.present and expected:
@@ -1339,6 +1455,7 @@ def _select_env(ctx, p, cli_env, resetting=False):
             "env dir %s (from %s) must be a directory inside the ref root %s" % (env_abs, source, ref_root)
         )
     points_there = link_target is not None and fs.same_file(link_path, env_abs)
+    ctx.log.info("env %s, chosen by %s" % (env_abs, source))
     return EnvSelection(env_abs, os.path.relpath(env_abs, ref_root), source, link_path, points_there)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
@@ -1410,7 +1527,7 @@ def _compute_local_conf_path(ctx, p):
 
 
 def _compute_env_conf(ctx, p):
-    conf = load_conf_file(ctx.host.fs, p["state_local_conf_file_abs_path_inited"])
+    conf = _loaded(ctx, load_conf_file(ctx.host.fs, p["state_local_conf_file_abs_path_inited"]))
     selection = p["state_env_selection_inited"]
     if not conf.present and selection.env_abs is not None:
         ctx.warn_once(
@@ -1478,6 +1595,27 @@ def parse_python_version(text):
     return tuple(int(part) for part in parts)
 
 
+def parse_required_version(text):
+    """A required version as users write it -> (numeric prefix as 1 to 3 ints, ignored suffix), or None.
+    Pre-release forms the reference accepted match by their numeric prefix: '3.13.0rc2', '3.12.0a1',
+    '3.10b5', '3.10.1-beta.2' -> (3, 13, 0), (3, 12, 0), (3, 10), (3, 10, 1)."""
+    text = text.strip()
+    end = 0
+    while end < len(text) and (text[end].isdigit() or text[end] == "."):
+        end += 1
+    prefix, suffix = text[:end], text[end:]
+    if prefix.endswith(".") and suffix:
+        prefix, suffix = prefix[:-1], "." + suffix
+    version = parse_python_version(prefix) if prefix else None
+    if version is None:
+        return None
+    if suffix:
+        letters = suffix.lstrip("-.")
+        if not letters[:1].isalpha() or not all(c.isalnum() or c in ".-+" for c in letters):
+            return None
+    return version, suffix
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 def _read_python_version_file(fs, path):
     try:
         text = fs.read_text(path)
@@ -1488,7 +1626,7 @@ def _read_python_version_file(fs, path):
         if line and not line.startswith("#"):
             return line
     return None
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _compute_selector_path(ctx, p):
     value, source = _override(p, "python_selector_file_rel_path")
@@ -1500,7 +1638,7 @@ def _compute_selector_path(ctx, p):
 class Probe(object):
     """What an interpreter said about itself (version, sys.executable, its venv dir or None), or the
     `problem` that kept it from answering."""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     __slots__ = ("version", "executable", "venv", "problem")
 
     def __init__(self, version=None, executable=None, venv=None, problem=None):
@@ -1509,11 +1647,11 @@ class Probe(object):
         self.venv = venv
         self.problem = problem
 
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 def probe_python(host, path):
     """Ask the interpreter at `path` about itself (with -E -s, which Python 2 accepts too, so that an old
     interpreter is reported by its version)."""
-    result = host.proc.run([path, "-E", "-s", "-c", PYTHON_PROBE_CODE])
+    result = host.proc.run([path, "-E", "-s", "-c", PYTHON_PROBE_CODE], env=clean_env(host.env.variables()))
     lines = result.stdout.splitlines()
     if result.returncode != 0 or len(lines) < 2:
         detail = (result.stderr or result.stdout).strip().splitlines()
@@ -1523,7 +1661,7 @@ def probe_python(host, path):
         return Probe(problem="answered the version probe with %r" % lines[0])
     in_venv = len(lines) >= 4 and lines[2] != lines[3]
     return Probe(version, lines[1], lines[2] if in_venv else None)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def probe_base_python(host, path, known=None):
     """Probe a candidate to make a venv from. The running interpreter needs no process; an unchanged file
@@ -1542,11 +1680,11 @@ def probe_base_python(host, path, known=None):
     if probe.problem is None:
         probe.executable = fs.real_path(probe.executable)
     return probe
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def version_matches(version, required):
     return tuple(version[: len(required)]) == tuple(required)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def find_python(host, required, known=None):
     """Search every PATH directory (without an active foreign venv) for pythonX.Y.Z, pythonX.Y, pythonX,
@@ -1581,7 +1719,9 @@ def _compute_selected_python_read(ctx, p):
     candidate = p["state_python_candidate_found"]
     requirement = p["state_python_requirement_inited"]
     required = None if requirement is None else requirement.text
-    if required is None:
+    if ctx.coordinates.entry_func in _APP:
+        pass  # eval: the boot's own error follows the printed config
+    elif required is None:
         ctx.warn_once(
             "no-required-python",
             "no required Python version: set required_python_version in the global config, or add a %s file "
@@ -1594,12 +1734,12 @@ def _compute_selected_python_read(ctx, p):
         )
     return candidate.path
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def _dir_state(field):
     def compute(ctx, p):
         value, source = _override(p, field)
         return _norm_join(p["state_ref_root_dir_abs_path_inited"], value or DEFAULT_DIRS[field])
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     return compute
 
 
@@ -1667,7 +1807,11 @@ def _print_effective_config(ctx, p, as_one_document):
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _compute_effective_config_printed_app(ctx, p):
-    return _print_effective_config(ctx, p, p["state_args_parsed"].print_json)
+    """`eval`: print what resolves, then fail wherever a boot would fail on the same config (a check for
+    scripts and CI: the same ERROR line and exit code as ./prime)."""
+    code = _print_effective_config(ctx, p, p["state_args_parsed"].print_json)
+    check_python_selected(p)
+    return code
 
 
 def _compute_effective_config_printed(ctx, p):
@@ -1681,7 +1825,7 @@ def _effective_config_factory(coords):
         return StateImpl(_EFFECTIVE_PARENTS_APP, _compute_effective_config_printed_app)
     return StateImpl(_EFFECTIVE_LEAP_PARENTS, _compute_effective_config_printed)
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def conf_leaps(p):
     """The five leaps as `eval` reports them: inputs, the three files as written, and the derived config."""
     return dict(
@@ -1696,14 +1840,14 @@ def conf_leaps(p):
             (ConfLeap.leap_derived, p["state_derived_conf_data_loaded"]),
         )
     )
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 # --- the chain: Python selection, the venv, installs, the handover to client code
 
 
 class PythonRequirement(object):
     """The required Python version as written, parsed, and where it was written."""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     __slots__ = ("text", "version", "source")
 
     def __init__(self, text, version, source):
@@ -1715,12 +1859,13 @@ class PythonRequirement(object):
 def _compute_python_requirement(ctx, p):
     value, source = _override(p, "required_python_version")
     if value is not None:
-        if parse_python_version(value) is None:
+        parsed = parse_required_version(value)
+        if parsed is None:
             raise ConfigError(
                 "%s: field required_python_version must be a version X, X.Y or X.Y.Z, such as \"3.11\"; got %r"
                 % (source, value)
             )
-        return PythonRequirement(value, parse_python_version(value), "field required_python_version in %s" % source)
+        return _requirement(ctx, value, parsed, "field required_python_version in %s" % source)
     fs = ctx.host.fs
     directory = p["state_ref_root_dir_abs_path_inited"]
     while True:
@@ -1734,10 +1879,23 @@ def _compute_python_requirement(ctx, p):
     value = _read_python_version_file(fs, candidate)
     if value is None:
         raise ConfigError("%s has no version line: write one line such as 3.11" % candidate)
-    if parse_python_version(value) is None:
+    parsed = parse_required_version(value)
+    if parsed is None:
         raise ConfigError("%s: %r is not a Python version: write X.Y or X.Y.Z, such as 3.11" % (candidate, value))
-    return PythonRequirement(value, parse_python_version(value), candidate)
+    return _requirement(ctx, value, parsed, candidate)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _requirement(ctx, text, parsed, source):
+    version, suffix = parsed
+    if suffix:
+        ctx.warn_once(
+            "version-suffix",
+            "required Python version %r (%s): the suffix %r is ignored; any Python %s matches"
+            % (text, source, suffix, _version_text(version)),
+        )
+    ctx.log.info("required Python version %s, from %s" % (text, source))
+    return PythonRequirement(text, version, source)
+
 
 def _compute_required_python_version(ctx, p):
     requirement = p["state_python_requirement_inited"]
@@ -1746,9 +1904,20 @@ def _compute_required_python_version(ctx, p):
 
 def _version_text(version):
     return ".".join(str(part) for part in version)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _compute_python_candidate(ctx, p):
+    candidate = _python_candidate(ctx, p)
+    for line in candidate.tried:
+        ctx.log.info("rejected %s" % line)
+    if candidate.path is not None:
+        ctx.log.info("Python %s: %s%s" % (
+            _version_text(candidate.version), candidate.path,
+            "" if candidate.found in (None, candidate.path) else " (found as %s)" % candidate.found))
+    return candidate
+
+
+def _python_candidate(ctx, p):
     requirement = p["state_python_requirement_inited"]
     if requirement is None:
         return PythonCandidate(None, None, [])
@@ -1791,7 +1960,8 @@ def _run_python_selector(ctx, path, requirement):
     except Exception as e:
         raise ConfigError("python selector %s cannot be loaded: %s: %s" % (path, type(e).__name__, e))
     try:
-        chosen = select(tuple(requirement.version))
+        # the reference's protocol: always three parts, (3, 11, 0) for "3.11"
+        chosen = select(tuple(requirement.version) + (0,) * (3 - len(requirement.version)))
     except Exception as e:
         raise ConfigError("python selector %s failed: %s: %s" % (path, type(e).__name__, e))
     if chosen is not None and not (isinstance(chosen, str) and os.path.isabs(chosen)):
@@ -1801,6 +1971,11 @@ def _run_python_selector(ctx, path, requirement):
 
 def _compute_selected_python_prime(ctx, p):
     """The interpreter the venv is made from: an error naming everything tried when there is none."""
+    return check_python_selected(p)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def check_python_selected(p):
+    """The selected interpreter, or the error a boot stops with (eval stops with it too, after printing)."""
     candidate = p["state_python_candidate_found"]
     requirement = p["state_python_requirement_inited"]
     if requirement is None:
@@ -1833,7 +2008,7 @@ class VenvPaths(object):
         self.dir = venv_dir
         self.python = os.path.join(venv_dir, "bin", "python")
         self.cfg = os.path.join(venv_dir, "pyvenv.cfg")
-        self.stamp = os.path.join(venv_dir, "protoprimer.stamp")
+        self.stamp = os.path.join(venv_dir, VENV_STAMP_BASENAME)
         self.lock = os.path.join(tmp_dir, os.path.basename(venv_dir) + ".lock")
 
 
@@ -1966,12 +2141,16 @@ def _compute_venv_stamp(ctx, p):
 
 
 def _compute_venv_checked(ctx, p):
-    return check_venv(
+    check = check_venv(
         ctx.host.fs, p["state_venv_paths_inited"], p["state_install_inputs_inited"], p["state_python_requirement_inited"],
         p["state_venv_stamp_loaded"],
     )
-
+    ctx.log.info("venv %s: %s" % (p["state_venv_paths_inited"].dir, {
+        "good": "reused, up to date", "stale": "reused, reinstalling: %s", "missing": "to build: %s",
+        "rebuild": "to rebuild: %s"}[check.status].replace("%s", check.reason)))
+    return check
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 def _compute_venv_ready_for_start(ctx, p):
     """start_app and `start` need a venv that a boot completed; they never build one."""
     paths = p["state_venv_paths_inited"]
@@ -2220,7 +2399,7 @@ def _compute_venv_prepared(ctx, p):
             ctx.log.info("venv %s was completed by the other run: nothing to do" % paths.dir)
             return False
         driver = DRIVERS[inputs["driver"]]().prepare(ctx, inputs, p["state_local_cache_dir_abs_path_inited"])
-        records = {"built_by": p["state_input_start_id_var_loaded"]}
+        records = {"built_by": p["state_input_start_id_var_loaded"], "proto_code": p["state_proto_code_file_abs_path_inited"]}
         candidate = p["state_python_candidate_found"]
         if candidate.found is not None:
             records["python_found"] = candidate.found
@@ -2389,7 +2568,7 @@ def _compute_proto_code_updated(ctx, p):
     fs = ctx.host.fs
     if not fs.same_file(ctx.kernel_file, copy):
         return update_kernel_copy(ctx, ctx.kernel_file, copy)
-    installed_file = ctx.host.proc.find_module_file("protoprimer.primer_kernel")
+    installed_file = ctx.host.proc.find_module_file(INSTALLED_KERNEL_MODULE)
     if installed_file is not None and fs.same_file(installed_file, copy):
         return False  # the copy is the installed module's own file (an editable install of it): nothing to refresh
     if installed_file is None:
@@ -2406,7 +2585,7 @@ def _compute_proto_code_updated(ctx, p):
     except PrimerError as e:
         ctx.log.warning("%s (%s)" % (e.message, installed_file))
         return False
-    installed = ctx.host.proc.import_module("protoprimer.primer_kernel")
+    installed = ctx.host.proc.import_module(INSTALLED_KERNEL_MODULE)
     resume = getattr(installed, "resume_chain", None)
     if resume is None:
         ctx.log.warning("the installed protoprimer %s cannot take over from this kernel copy: the copy is not refreshed"
@@ -2487,6 +2666,9 @@ def _isolate_client(ctx, p):
     env = ctx.host.env
     env.enable_site()
     env.remember("proto_kernel_abs_path", p["state_proto_code_file_abs_path_inited"])
+    # where a run stands when client code runs (proto_main() carries a boot_env main's run on from there)
+    stride = StateStride.stride_py_venv if ctx.coordinates.exec_mode == ExecMode.mode_start else StateStride.stride_src_updated
+    env.remember("client_stride", stride)
     env.remember("knobs", dict((name, env.get(name)) for name in KNOBS if env.get(name) is not None))
     for name in list(env.variables()):
         if name.startswith("PROTOPRIMER_"):
@@ -2668,7 +2850,8 @@ _EFFECTIVE_LEAP_PARENTS = (
     "state_env_conf_file_data_loaded",
     "state_derived_conf_data_loaded",
 )
-_EFFECTIVE_PARENTS_APP = ("state_args_parsed",) + _EFFECTIVE_LEAP_PARENTS
+_EFFECTIVE_PARENTS_APP = ("state_args_parsed",) + _EFFECTIVE_LEAP_PARENTS + (
+    "state_python_candidate_found", "state_python_requirement_inited", "state_global_conf_file_abs_path_inited")
 
 FINAL_TARGETS = {
     ExecMode.mode_read: "state_effective_config_printed",
@@ -2677,13 +2860,13 @@ FINAL_TARGETS = {
     ExecMode.mode_tool: "state_tool_executed",
 }
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def _app_or(app_impl, other_impl):
     """A factory: one implementation for the CLI entry functions (boot_env, run_main), one for the rest."""
     table = dict((entry, app_impl) for entry in _APP)
     table[None] = other_impl
     return impl_by_entry(table)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 _DERIVED_PARENTS = tuple(DERIVED_KEYS) + ("state_conf_files_checked",)
 def _sub_command_factory(coords):
@@ -2698,14 +2881,14 @@ def _names(text):
     """'ref_root_dir_abs_path_inited args_parsed' -> ('state_ref_root_dir_abs_path_inited', 'state_args_parsed')"""
     return tuple("state_" + name for name in text.split())
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def _impl(parents, compute):
     return StateImpl(_names(parents), compute)
 
 
 def _one(parents, compute):
     return one_impl(_names(parents), compute)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _in_mode(mode, parents, compute):
     return impl_by_mode({mode: _impl(parents, compute)})
@@ -2726,7 +2909,7 @@ def builtin_states():
         # phase 1: what the process was started with, the CLI, logging, the exec mode
         ("input_py_exec_var_loaded", _one("", _compute_py_exec)),
         ("input_start_id_var_loaded", _one("", _compute_start_id)),
-        ("input_proto_code_file_abs_path_var_loaded", _one("", _compute_proto_code_var)),
+        ("input_proto_code_file_abs_path_var_loaded", _one("input_py_exec_var_loaded", _compute_proto_code_var)),
         ("args_parsed", impl_by_entry(dict((entry, _impl("", _compute_args)) for entry in _APP))),
         ("input_stderr_log_level_var_loaded", _one("", _compute_log_level_var)),
         ("stderr_log_level_finalized", _app_or(_impl("input_stderr_log_level_var_loaded args_parsed", _log_level_with_args),
@@ -2792,7 +2975,7 @@ def builtin_states():
                               _compute_venv_checked)),
         ("venv_prepared",
          _prime("venv_paths_inited venv_checked input_sub_command_arg_loaded install_inputs_inited python_requirement_inited "
-                "local_cache_dir_abs_path_inited local_tmp_dir_abs_path_inited input_start_id_var_loaded "
+                "local_cache_dir_abs_path_inited local_tmp_dir_abs_path_inited input_start_id_var_loaded proto_code_file_abs_path_inited "
                 "version_constraints_file_abs_path_inited project_descriptors_inited install_specs_inited "
                 "ref_root_dir_abs_path_inited python_candidate_found", _compute_venv_prepared)),
         ("file_log_configured", _prime("local_log_dir_abs_path_inited input_start_id_var_loaded", _compute_file_log_configured)),
@@ -3004,7 +3187,7 @@ class Log(object):
 
     def log(self, level, message):
         name = _level_name(level)
-        if level >= min(20, self.level):
+        if self._file is not None and level >= min(20, self.level):
             self.to_file(self._stamped(level, name, message, True))
         if level < self.level:
             return
@@ -3218,8 +3401,9 @@ def _run_entry(host, entry_func, main_func=None):
 
 def boot_env(venv_main_func=None, host=None):
     """Entry script API: bootstrap the repo (CLI, restarts, venv), then call the client's "module:func"
-    if one is given (without one, `-c`/`shell` or nothing follows the boot)."""
-    _run_entry(host, EntryFunc.func_boot_env, venv_main_func)
+    if one is given (without one, `-c`/`shell` or nothing follows the boot). The empty string is what the
+    reference's `wrap` writes for "no main" (its instant layout): the same as None."""
+    _run_entry(host, EntryFunc.func_boot_env, venv_main_func or None)
 
 
 def start_app(venv_main_func, host=None):
@@ -3327,6 +3511,25 @@ def run_process(env_ctx):
     raise SystemExit(env_ctx.run_guarded())
 
 
+def proto_main(host=None):
+    """The kernel's own flow, as the reference's `proto_main()`: in a boot_env main (client code a run
+    started) it carries the run on from where it handed over (the `-c` command or shell, if one was asked
+    for, runs now and replaces the process); anywhere else it is the kernel file run directly, with the
+    process's arguments. Returns None when the flow succeeds; raises SystemExit with the exit code otherwise."""
+    host = host or real_host()
+    env = host.env
+    stride, copy = env.recall("client_stride"), env.recall("proto_kernel_abs_path")
+    chain = (stride, copy) if stride is not None and copy is not None else None
+    code = RunContext(host, EntryFunc.func_run_main, chain=chain).run_guarded()
+    if code != 0:
+        raise SystemExit(code)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def get_default_start_id(host=None):
+    """A new start id (`<UTC time>Z.<pid>`), the form the kernel names its log files with."""
+    return new_start_id((host or real_host()).env)
+
+
 def get_proto_kernel_abs_path(host=None):
     """The absolute path of the repo's kernel copy this process was started from."""
     host = host or real_host()
@@ -3335,7 +3538,25 @@ def get_proto_kernel_abs_path(host=None):
         return remembered
     return RunContext(host, EntryFunc.func_call_lib).eval_state("state_proto_code_file_abs_path_inited")
 
+
+def __getattr__(name):
+    """Names of the reference's API that only client code in the venv uses (EnvState, ConfField, the log
+    formatters, ...) live in the package module protoprimer.reference_api, imported on first lookup."""
+    if name.startswith("_") and name != "_get_shell_driver":
+        raise AttributeError("module %r has no attribute %r" % (__name__, name))
+    try:
+        served = RealProcesses().import_module("protoprimer.reference_api")
+    except ImportError:
+        served = None
+    if served is None or name not in served.__all__:
+        raise AttributeError(
+            "module %r has no attribute %r%s" % (
+                __name__, name, "" if served is not None else " (names of the reference's API come from the "
+                "installed protoprimer package, which this interpreter cannot import: use them in the venv)")
+        )
+    return getattr(served, name)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 # endregion: public API
 
 
