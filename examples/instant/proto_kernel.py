@@ -1346,11 +1346,12 @@ def _compute_primer_conf_path(ctx, p):
         if ctx.host.fs.is_file(path):
             ctx.log.info("primer config %s (next to the kernel copy %s)" % (path, kernel_path))
             return path
-    ctx.warn_once(
-        "primer-missing",
-        "no config file next to the kernel %s (looked for %s): using the defaults; "
-        "`eval` shows the effective config" % (kernel_path, ", ".join(_unique(candidates))),
-    )
+    message = "no config file next to the kernel %s (looked for %s): using the defaults; `eval` shows the " \
+        "effective config" % (kernel_path, ", ".join(_unique(candidates)))
+    if ctx.host.fs.is_dir(os.path.join(kernel_dir, DEFAULT_DIRS["local_venv_dir_rel_path"])):
+        ctx.log.info(message)  # said on the first boot; the instant layout is a supported layout, not a mistake
+    else:
+        ctx.warn_once("primer-missing", message)
     return os.path.join(kernel_dir, DEFAULT_CONF_BASENAME)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
@@ -1442,6 +1443,7 @@ def _select_env(ctx, p, cli_env, resetting=False):
             ctx.log.warning("%s points to %s, which is gone: reset goes back to the default env" % (link_path, link_target))
         default_rel = client.data.get("default_env_dir_rel_path")
         if default_rel is None:
+            ctx.log.info("no env: no --env, no %s symlink, no default_env_dir_rel_path in %s" % (link_path, client.path))
             return EnvSelection(None, None, "no env", link_path, False)
         env_abs = _norm_join(ref_root, default_rel)
         if os.path.isabs(default_rel) or not fs.is_dir(env_abs):
@@ -2398,6 +2400,7 @@ def _compute_venv_prepared(ctx, p):
         elif current.status == "good":
             ctx.log.info("venv %s was completed by the other run: nothing to do" % paths.dir)
             return False
+        make_generated_dir(ctx, p, p["state_local_cache_dir_abs_path_inited"])
         driver = DRIVERS[inputs["driver"]]().prepare(ctx, inputs, p["state_local_cache_dir_abs_path_inited"])
         records = {"built_by": p["state_input_start_id_var_loaded"], "proto_code": p["state_proto_code_file_abs_path_inited"]}
         candidate = p["state_python_candidate_found"]
@@ -2409,6 +2412,8 @@ def _compute_venv_prepared(ctx, p):
                 ctx.log.warning("rebuilding the venv: %s" % current.reason)
                 _move_aside(ctx, p, paths.dir, "broken")
             driver.create(ctx, inputs["python"], paths)
+            if _is_inside(paths.dir, p["state_ref_root_dir_abs_path_inited"]) and not fs.lexists(os.path.join(paths.dir, ".gitignore")):
+                fs.write_text(os.path.join(paths.dir, ".gitignore"), "*\n")  # uv writes its own; venv does not
             _verify_new_venv(ctx, paths, requirement)
             records["venv_python_sig"] = fs.stat_signature(paths.python)
         else:
@@ -2449,9 +2454,21 @@ def _prune_moved_aside(ctx, p, venv_dir):
         ctx.log.info("removed the old venv %s" % os.path.join(tmp_dir, name))
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
+def make_generated_dir(ctx, p, path):
+    """Create a directory the kernel fills (log, tmp, cache dirs, the venv): one made inside the repo gets
+    a `.gitignore` of `*`, as uv does for a venv, so `git status` stays clean without the user's own
+    .gitignore (which is never touched). A directory that exists already is left as it is."""
+    fs = ctx.host.fs
+    if fs.is_dir(path):
+        return
+    fs.make_dirs(path)
+    if _is_inside(path, p["state_ref_root_dir_abs_path_inited"]):
+        fs.write_text(os.path.join(path, ".gitignore"), "*\n")
+
+
 def _move_aside(ctx, p, path, why):
     target = os.path.join(p["state_local_tmp_dir_abs_path_inited"], "%s.%s.%s" % (os.path.basename(path), why, p["state_input_start_id_var_loaded"]))
-    ctx.host.fs.make_dirs(os.path.dirname(target))
+    make_generated_dir(ctx, p, os.path.dirname(target))
     ctx.host.fs.move(path, target)
     ctx.log.info("moved %s aside to %s" % (path, target))
 
@@ -2831,6 +2848,7 @@ def _compute_file_log_configured(ctx, p):
     env = ctx.host.env
     prefix = os.path.basename(env.argv[0]) if env.argv and env.argv[0] else "protoprimer"
     path = os.path.join(log_dir, "%s.%s.log" % (prefix, p["state_input_start_id_var_loaded"]))
+    make_generated_dir(ctx, p, log_dir)
     ctx.log.attach_file(ctx.host.fs, path)
     if ctx.is_first_process:
         fs = ctx.host.fs
@@ -2978,7 +2996,7 @@ def builtin_states():
                 "local_cache_dir_abs_path_inited local_tmp_dir_abs_path_inited input_start_id_var_loaded proto_code_file_abs_path_inited "
                 "version_constraints_file_abs_path_inited project_descriptors_inited install_specs_inited "
                 "ref_root_dir_abs_path_inited python_candidate_found", _compute_venv_prepared)),
-        ("file_log_configured", _prime("local_log_dir_abs_path_inited input_start_id_var_loaded", _compute_file_log_configured)),
+        ("file_log_configured", _prime("local_log_dir_abs_path_inited input_start_id_var_loaded ref_root_dir_abs_path_inited", _compute_file_log_configured)),
         ("stride_deps_updated_reached",
          _prime("input_py_exec_var_loaded venv_paths_inited file_log_configured venv_prepared proto_code_file_abs_path_inited",
                 _compute_deps_updated)),
