@@ -1592,7 +1592,7 @@ _LEAP_TITLES = {
 def parse_python_version(text):
     """'3', '3.11' or '3.11.7' -> a tuple of 1 to 3 ints; anything else -> None."""
     parts = text.strip().split(".")
-    if not 1 <= len(parts) <= 3 or not all(part.isdigit() for part in parts):
+    if not 1 <= len(parts) <= 3 or not all(part and part.strip("0123456789") == "" for part in parts):
         return None
     return tuple(int(part) for part in parts)
 
@@ -1603,7 +1603,7 @@ def parse_required_version(text):
     '3.10b5', '3.10.1-beta.2' -> (3, 13, 0), (3, 12, 0), (3, 10), (3, 10, 1)."""
     text = text.strip()
     end = 0
-    while end < len(text) and (text[end].isdigit() or text[end] == "."):
+    while end < len(text) and text[end] in "0123456789.":
         end += 1
     prefix, suffix = text[:end], text[end:]
     if prefix.endswith(".") and suffix:

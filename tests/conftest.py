@@ -32,6 +32,17 @@ STRIPPED_ENV_NAMES = ("VIRTUAL_ENV",)
 
 
 def pytest_configure(config):
+    # hypothesis keeps caches in ./.hypothesis unless told otherwise: not under the repo (the fs guard)
+    import tempfile
+
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="hypothesis-"))
+    try:
+        from hypothesis import settings
+    except ImportError:
+        pass
+    else:  # no example database under the repo (the fs guard would see it); derandomized for CI's sake
+        settings.register_profile("protoprimer", database=None, derandomize=bool(os.environ.get("CI")))
+        settings.load_profile("protoprimer")
     for name in list(os.environ):
         if name.startswith(STRIPPED_ENV_PREFIXES) or name in STRIPPED_ENV_NAMES:
             del os.environ[name]

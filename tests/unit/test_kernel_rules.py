@@ -115,5 +115,6 @@ def test_kernel_import_does_not_load_heavy_modules():
         [sys.executable, "-I", "-S", "-c", code, str(KERNEL_PATH.parents[1])], capture_output=True, text=True, check=True
     )
     loaded = set(result.stdout.split())
-    heavy = {"json", "argparse", "subprocess", "logging", "shutil", "re", "enum", "typing", "dataclasses", "importlib.util"}
+    heavy = {"json", "argparse", "subprocess", "logging", "shutil", "re", "enum", "typing", "dataclasses", "importlib.util",
+             "protoprimer.reference_api"}
     assert loaded & heavy == set(), "imported at start-up: %s" % sorted(loaded & heavy)
