@@ -2157,7 +2157,7 @@ def _compute_venv_ready_for_start(ctx, p):
     """start_app and `start` need a venv that a boot completed; they never build one."""
     paths = p["state_venv_paths_inited"]
     fs = ctx.host.fs
-    if not fs.is_file(paths.stamp) or not fs.exists(paths.python):
+    if not fs.is_file(paths.stamp) or not fs.exists(paths.python) or not fs.is_file(paths.cfg):
         what = "there is no venv at %s" % paths.dir if not fs.lexists(paths.dir) else "the venv %s is incomplete or broken" % paths.dir
         raise PrimerError("%s: run ./prime (boot) first to build it" % what, ExitCode.venv_not_ready)
     return paths
@@ -2540,6 +2540,13 @@ def running_venv(env, venv_dir, fs):
 def replace_process(ctx, python, stride, proto_code):
     """Hand the run to `python` at `stride`: the same argv and cwd, isolated, the chain variables set."""
     env = ctx.host.env
+    current = ctx.chain[0] if ctx.chain else env.get(EnvVar.PROTOPRIMER_PY_EXEC)
+    if current == stride and ctx.host.fs.same_file(env.executable, python):
+        # the same stride by the same interpreter would restart forever (a venv its python does not recognise)
+        raise ChainError(
+            "restart loop: this process runs %s at %s and would restart into the same interpreter at the same "
+            "stride. Is the venv broken (its pyvenv.cfg missing)? Run ./prime reset" % (python, stride)
+        )
     next_env = clean_env(env.variables(), keep_knobs=True)
     next_env[EnvVar.PROTOPRIMER_PY_EXEC] = stride
     next_env[EnvVar.PROTOPRIMER_START_ID] = ctx.eval_state("state_input_start_id_var_loaded")
