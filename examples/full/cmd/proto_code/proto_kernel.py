@@ -42,7 +42,7 @@ __version__ = "0.14.0.dev0"
 # region: adapters
 # The real adapters: the only code in this file that touches os, sys, subprocess, shutil, open or the
 # clock. Everything else receives a `Host` and calls its ports. Fakes of the same shape live in the
-# `harness` package; `tests/contract` keeps the two honest.
+# `protoprimer_harness` package; `tests/contract` keeps the two honest.
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class RunResult(object):
@@ -218,14 +218,17 @@ class RealProcesses(object):
 
         return shutil.which(name, path=path)
 
-    def call_main(self, module_name, func_name):
-        """Import `module_name` and call its `func_name()`; return what it returns.
+    def call_main(self, module_name, func_name, argv=None):
+        """Import `module_name` and call its `func_name()`; return what it returns. With `argv`, the function
+        sees it as sys.argv (`start MODULE:FUNC ARG...`).
 
         Failing to import the module or find the function raises ClientCodeMissing; whatever the function
         raises propagates as it is. Client code can `import proto_kernel`, as under an entry script.
         """
         import importlib
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+        if argv is not None:
+            sys.argv[:] = list(argv)
         if "proto_kernel" not in sys.modules:
             sys.modules["proto_kernel"] = sys.modules.get(__name__) or _module_of_this_namespace()
         try:
@@ -239,13 +242,13 @@ class RealProcesses(object):
         if func is None:
             raise ClientCodeMissing("%s has no function %s" % (module_name, func_name))
         return func()
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def import_module(self, name):
         """Import the module `name` (ImportError when it cannot be)."""
         import importlib
 
         return importlib.import_module(name)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def find_module_file(self, name):
         """The file the module `name` would be imported from, without running it (None if not found)."""
         import importlib.util
@@ -261,7 +264,7 @@ class RealProcesses(object):
         function `func_name`; ClientCodeMissing when it defines none. Errors of its own code propagate.
         No bytecode is cached next to it: it is the user's config, not an installed module."""
         import types
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
         with open(path, "rb") as f:
             source = f.read()
         module = types.ModuleType("protoprimer_loaded_file")
@@ -271,7 +274,7 @@ class RealProcesses(object):
         if func is None:
             raise ClientCodeMissing("%s defines no function %s" % (path, func_name))
         return func
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def try_lock(self, path):
         """Take the exclusive lock on `path` (created if missing) and write our pid in it; None if another
         live process holds it. The OS drops the lock when its holder dies."""
@@ -290,11 +293,11 @@ class RealProcesses(object):
         os.write(fd, pid)  # first the pid, then the cut: a waiter never reads an empty file from us
         os.ftruncate(fd, len(pid))
         return fd
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def unlock(self, handle):
         """Release the lock; the file is emptied, so a pid found in it later means a holder that died."""
         import fcntl
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
         os.ftruncate(handle, 0)
         fcntl.flock(handle, fcntl.LOCK_UN)
         os.close(handle)
@@ -1199,6 +1202,7 @@ class DefaultArgs(object):
 
     sub_command, selected_env_dir, stderr_log_level_verbose, stderr_log_level_quiet = SubCommand.boot, None, 0, 0
     run_command = final_state = main_func = wrap_entry_func = script_path = None
+    main_args = ()
     print_json = force = fast = False
 
 
@@ -2069,17 +2073,71 @@ def _compute_install_inputs(ctx, p):
     }
     for index, descriptor in enumerate(descriptors):
         project_dir = _norm_join(ref_root, descriptor["build_root_dir_rel_path"])
-        texts = [_read_or_empty(fs, os.path.join(project_dir, name)) for name in ("pyproject.toml", "setup.cfg", "setup.py")]
-        inputs["project.%d" % index] = _digest("\0".join(texts))
+        if not any(fs.is_file(os.path.join(project_dir, name)) for name in PROJECT_FILES):
+            raise ConfigError(
+                "project_descriptors[%d] (build_root_dir_rel_path %r): %s has no %s. Fix the path in the config "
+                "(`./prime eval` shows which file sets it) or add the project there"
+                % (index, descriptor["build_root_dir_rel_path"], project_dir, " or ".join(PROJECT_FILES))
+            )
+        inputs["project.%d" % index] = _digest("\0".join(
+            "%s\0%s" % (name, _read_or_empty(fs, path)) for name, path in project_metadata_files(fs, project_dir)))
     return inputs
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+
+
+def project_metadata_files(fs, project_dir):
+    """[(name, path)] of the files a project's build reads for its metadata, so that a change in any of them
+    reinstalls: the project files, the files `[tool.setuptools.dynamic]` names (dependencies read from a
+    requirements file), and the requirements*.txt files next to them (setup.py reads those by hand)."""
+    names = list(PROJECT_FILES)
+    names += _dynamic_files(_read_or_empty(fs, os.path.join(project_dir, "pyproject.toml")))
+    try:
+        listing = fs.list_dir(project_dir)
+    except OSError:
+        listing = []
+    names += sorted(name for name in listing if name.startswith("requirements") and name.endswith(".txt"))
+    return [(name, os.path.join(project_dir, name)) for name in _unique(names)]
+
+
+def _dynamic_files(pyproject):
+    """The files named by `file = ...` under [tool.setuptools.dynamic] (inline tables or sub-tables), read
+    without a TOML parser (the kernel has none on 3.7-3.10): quoted strings on those lines."""
+    found, section = [], ""
+    for line in pyproject.splitlines():
+        text = line.split("#", 1)[0].strip()
+        if text.startswith("["):
+            section = text.strip("[] ")
+            continue
+        if section != "tool.setuptools.dynamic" and not section.startswith("tool.setuptools.dynamic."):
+            continue
+        value = _value_of_key(text, "file")
+        if value is not None:
+            found += [part for i, part in enumerate(value.replace("'", '"').split('"')) if i % 2 == 1 and part]
+    return found
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _value_of_key(text, key):
+    """What follows `key =` in a TOML line (`key` as a whole word), up to a closing brace or the end."""
+    start = 0
+    while True:
+        at = text.find(key, start)
+        if at < 0:
+            return None
+        before = text[at - 1] if at else " "
+        rest = text[at + len(key):].lstrip()
+        if not (before.isalnum() or before in "_-.") and rest.startswith("="):
+            return rest[1:].split("}", 1)[0]
+        start = at + len(key)
+
 
 def _read_or_empty(fs, path):
     try:
         return fs.read_text(path)
     except (OSError, UnicodeDecodeError):
         return ""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _compute_constraints_path(ctx, p):
     selection = p["state_env_selection_inited"]
@@ -2095,7 +2153,7 @@ class VenvCheck(object):
     def __init__(self, status, reason):
         self.status = status
         self.reason = reason
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 _REBUILD_KEYS = ("driver", "python", "python_version")
 
@@ -2210,21 +2268,41 @@ def run_tool(ctx, argv, what, env=None, hint=None, capture=False):
     if ticker:
         ticker.done()
     if result.returncode != 0:
-        output = (result.stderr or "") + (result.stdout or "")
-        tail = "\n".join(output.strip().splitlines()[-15:])
+        for line in ((result.stdout or "") + (result.stderr or "")).splitlines():
+            log.to_file("  | " + line)  # the whole output, for the record
+        reason = failure_reason(result)
+        if callable(hint):
+            hint = hint(result)
+        more = "all of its output: rerun with -v" + ("" if log.file_path is None else ", or see %s" % log.file_path)
         raise PrimerError(
-            "%s failed (exit %d): %s%s%s"
+            "%s failed (exit %d): %s%s\n(%s)%s"
             % (
                 what,
                 result.returncode,
                 " ".join(shell_quote(word) for word in argv),
-                ("\n" + tail) if tail else "",
+                ("\n" + reason) if reason else "",
+                more,
                 ("\nhint: " + hint) if hint else "",
             ),
             ExitCode.tool_failed,
         )
     return result
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+FAILURE_TAIL_LINES = 20
+
+
+def failure_reason(result):
+    """What a failed tool said about why: the tail of its stderr, where pip and uv write errors (pip's
+    stdout is progress, which would push the reason out); its stdout only when stderr is empty."""
+    lines = (result.stderr or "").strip().splitlines() or (result.stdout or "").strip().splitlines()
+    return "\n".join(lines[-FAILURE_TAIL_LINES:])
+
+
+# What pip and uv say when the requirements cannot be satisfied together (a resolution conflict).
+RESOLUTION_CONFLICT_MARKERS = ("ResolutionImpossible", "conflicting dependencies", "No solution found",
+                               "Cannot install", "requirements are unsatisfiable")
+
 
 # --- drivers
 
@@ -2233,7 +2311,7 @@ class PipDriver(object):
     """venv_pip: the stdlib venv module makes the venv, pip installs into it. What ensurepip would put in it
     (pip, and setuptools before 3.12) is copied from a seed venv that ensurepip filled once per interpreter
     in the cache dir, under the seed's own lock: a copy takes a fraction of a second, ensurepip several."""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     name = VenvDriverType.venv_pip
 
     def prepare(self, ctx, inputs, cache_dir):
@@ -2250,7 +2328,7 @@ class PipDriver(object):
         run_tool(ctx, [python, "-I", "-m", "venv", seed], "creating the pip seed venv %s" % seed, env=_tool_env(ctx),
                  hint="check that %s has the venv and ensurepip modules (Debian: apt install python3-venv)" % python)
         fs.write_text(os.path.join(seed, "protoprimer.seeded"), "")
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def create(self, ctx, python, paths):
         fs, seed = ctx.host.fs, self.seed
         _with_lock(ctx, seed + ".lock", seed, lambda waited: self._ensure_seed(ctx, python))
@@ -2265,14 +2343,14 @@ class PipDriver(object):
             if not fs.lexists(script) and not fs.is_symlink(source):
                 text = fs.read_text(source)
                 fs.write_text(script, head + (text.split("\n' '''\n", 1)[1] if text.startswith("#!/bin/sh\n") else text.split("\n", 1)[1]), 0o755)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def install_command(self, ctx, paths, constraints, extra_args, editables):
         return [paths.python, "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + _installer_verbosity(ctx) + [
             "--constraint", constraints] + list(extra_args) + _editable_args(editables)
 
     def freeze_command(self, paths):
         return [paths.python, "-I", "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"]
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 class UvDriver(object):
     """venv_uv: uv, kept in a tool venv in the cache dir, makes the venv from the already selected
@@ -2514,22 +2592,29 @@ def _install_projects(ctx, p, driver, paths):
     env = _tool_env(ctx, paths.dir)
     for name, extra_args, editables in groups:
         argv = driver.install_command(ctx, paths, constraints, extra_args, editables)
-        pinned = _read_or_empty(fs, constraints).strip()
-        hint = (
-            "the constraints in %s pin what is installed; remove a line to let that package move" % constraints
-            if pinned
-            else "check the dependencies of the projects and that the package index is reachable"
-        )
+        pinned = bool(_read_or_empty(fs, constraints).strip())
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+        def hint(result, pinned=pinned):
+            said = (result.stdout or "") + (result.stderr or "")
+            if any(marker in said for marker in RESOLUTION_CONFLICT_MARKERS):
+                if pinned:
+                    return "the constraints in %s pin what is installed; remove the line of a package named above " \
+                           "to let it move" % constraints
+                return "the projects' dependencies conflict: relax one of the requirements named above"
+            if "No matching distribution" in said or "not found in the package registry" in said:
+                return "check the name and version above, and that the package index is reachable"
+            return None
+
         run_tool(ctx, argv, "installing %s" % ("group %s" % name if name else "the projects"), env=env, hint=hint)
     frozen = run_tool(ctx, driver.freeze_command(paths), "listing the installed versions", env=env, capture=True).stdout
     if _read_or_empty(fs, constraints) != frozen:
         fs.write_text(constraints, frozen)
         ctx.log.info("pinned %d versions in %s" % (len(frozen.splitlines()), constraints))
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 # --- restarts and the handover
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def running_venv(env, venv_dir, fs):
     """Whether this process runs the venv `venv_dir`: its interpreter was started from the venv's bin, as
     CPython decides (sys.prefix would not say so under -S, before site reads pyvenv.cfg). Real paths."""
@@ -2699,11 +2784,12 @@ def _isolate_client(ctx, p):
             env.unset(name)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-def call_client_main(ctx, main_func):
+def call_client_main(ctx, main_func, argv=None):
     module_name, _, func_name = main_func.partition(":")
     ctx.log.flush_file()
     try:
-        result = ctx.host.proc.call_main(module_name, func_name)
+        result = ctx.host.proc.call_main(module_name, func_name) if argv is None else \
+            ctx.host.proc.call_main(module_name, func_name, argv)
     except ClientCodeMissing as e:
         raise PrimerError(
             "%s (for %s). Is the project that provides it among the project_descriptors the venv installs? "
@@ -2717,7 +2803,7 @@ def call_client_main(ctx, main_func):
             result = 1
     except Exception:
         import traceback
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
         ctx.host.env.write_stderr(traceback.format_exc())
         ctx.log.error("%s raised an exception (above): exit 1" % main_func)
         return 1
@@ -2727,7 +2813,7 @@ def call_client_main(ctx, main_func):
         return result
     ctx.log.error("%s returned %r instead of an exit code (an int or None)" % (main_func, result))
     return 1
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _compute_boot_completed(ctx, p):
     """boot/reset/shell end here: the copy is refreshed (or taken over), then client code or a shell."""
@@ -2738,7 +2824,7 @@ def _compute_boot_completed(ctx, p):
         replace_process(ctx, python, StateStride.stride_src_updated, p["state_proto_code_file_abs_path_inited"])
     return StateStride.stride_src_updated
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def _compute_command_executed(ctx, p):
     p["state_boot_completed"]
     args = p["state_args_parsed"]
@@ -2749,7 +2835,7 @@ def _compute_command_executed(ctx, p):
     if code == 0 and (args.run_command is not None or args.sub_command == SubCommand.shell):
         start_shell(ctx, p, args.run_command)
     return code
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 SHELLS = ("bash", "zsh", "sh")
 
@@ -2796,20 +2882,24 @@ def _compute_stride_py_venv_for_start(ctx, p):
 
 def _compute_app_started(ctx, p):
     p["state_stride_py_venv_for_start_reached"]
-    main_func = ctx.main_func
+    main_func, argv = ctx.main_func, None
     if ctx.coordinates.entry_func in _APP:
-        main_func = p["state_args_parsed"].main_func
+        args = p["state_args_parsed"]
+        main_func = args.main_func
         _check_main_func_or_usage(main_func)
+        argv = [main_func] + list(args.main_args)  # what follows MODULE:FUNC is the function's own
     _isolate_client(ctx, p)
-    return call_client_main(ctx, main_func)
-
+    code = call_client_main(ctx, main_func, argv)
+    ctx.client_answered = True  # the app's exit code is its answer: no FAILURE line of the kernel's
+    return code
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _check_main_func_or_usage(main_func):
     try:
         _check_main_func(main_func)
     except ValueError as e:
         raise UsageError("start %s" % e)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _compute_tool_executed(ctx, p):
     """wrap: write an entry script that loads this kernel copy (0755, parents created, --force to replace)."""
@@ -3101,7 +3191,8 @@ def build_cli_parser(env, prog):
     parser = Parser(
         prog=prog,
         description="The early [proto] environment bootstrapper [primer].",
-        epilog="Version: %s | kernel: %s" % (__version__, env.kernel_path),
+        epilog="Without a sub-command, boot's options apply: `%s -c COMMAND` bootstraps, then runs COMMAND in "
+               "the venv. Version: %s | kernel: %s" % (prog, __version__, env.kernel_path),
         formatter_class=formatter,
     )
     _add_common_options(parser, "", 0)
@@ -3113,7 +3204,8 @@ def build_cli_parser(env, prog):
         _add_common_options(sub_parser, "sub_", suppress)
         return sub_parser
 
-    boot = sub(SubCommand.boot, "bootstrap the venv, then run the client's code or COMMAND (the default)")
+    boot = sub(SubCommand.boot, "bootstrap the venv, then run the entry script's client main (if it names one), then "
+                                "COMMAND (with -c); the default sub-command")
     boot.add_argument("-c", "--command", dest="run_command", metavar="COMMAND", help="run COMMAND in a shell with the venv activated")
     boot.add_argument("--final_state", metavar="STATE", help="stop at the state STATE of the graph (for debugging)")
     sub(SubCommand.reset, "rebuild the venv from scratch: drop it, the pins and the tool venvs, then boot", aliases=("reboot",))
@@ -3123,6 +3215,7 @@ def build_cli_parser(env, prog):
     shell.add_argument("-c", "--command", dest="run_command", metavar="COMMAND", help="run COMMAND instead of an interactive shell")
     start = sub(SubCommand.start, "run MODULE:FUNC inside the venv, which must exist already")
     start.add_argument("main_func", metavar="MODULE:FUNC")
+    start.add_argument("main_args", nargs=argparse.REMAINDER, metavar="ARG", help="passed to the function as sys.argv[1:]")
     wrap = sub(SubCommand.wrap, "write an entry script that loads this kernel copy")
     wrap.add_argument("wrap_entry_func", metavar="ENTRY_FUNC", choices=("boot_env", "start_app"))
     wrap.add_argument("-s", "--script", dest="script_path", metavar="PATH", required=True, help="where to write the script")
@@ -3228,6 +3321,10 @@ class Log(object):
         """Also log to the file `path` (appending), at INFO or the stderr level if that is lower."""
         self._file = (fs, path)
 
+    @property
+    def file_path(self):
+        return None if self._file is None else self._file[1]
+
     def flush_file(self):
         """Append what was logged for the file so far (before a process ends or is replaced). A log that
         cannot be written costs one warning, not the run."""
@@ -3239,7 +3336,7 @@ class Log(object):
             except OSError as e:
                 self._file = None
                 self.warning("cannot write the file log %s: %s (logging to stderr only)" % (path, e.strerror or e))
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def progress(self, what):
         """Announce a long phase: a status line with the elapsed time on a terminal (returned, to tick and
         clear), one plain line on a pipe, nothing when quiet; INFO in the file log either way."""
@@ -3253,7 +3350,7 @@ class Log(object):
             self._env.write_stderr("protoprimer: %s\n" % what)
             return None
         return _StatusLine(self._env, what)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def debug(self, message):
         self.log(10, message)
 
@@ -3262,7 +3359,7 @@ class Log(object):
 
     def warning(self, message):
         self.log(30, message)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def error(self, message):
         self.log(40, message)
 
@@ -3274,7 +3371,7 @@ class _StatusLine(object):
         self._env = env
         self._what = what
         self.tick(0.0)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def tick(self, elapsed):
         text = "%s (%.1fs)" % (self._what, elapsed)
         width = self._env.terminal_width() - 1
@@ -3284,7 +3381,7 @@ class _StatusLine(object):
 
     def done(self):
         self._env.write_stderr("\r\033[K")
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 _SAFE_SHELL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
 
@@ -3295,7 +3392,7 @@ def shell_quote(word):
         return word
     return "'" + word.replace("'", "'\"'\"'") + "'"
 
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 # endregion: CLI and logging
 
 
@@ -3307,7 +3404,7 @@ class RunContext(object):
 
     One context per process of the chain; nothing is kept at module level.
     """
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def __init__(self, host, entry_func, main_func=None, forced_target=None, kernel_file=None, chain=None):
         if entry_func not in ENTRY_FUNCS:
             raise ValueError("unknown entry function %r (one of: %s)" % (entry_func, ", ".join(ENTRY_FUNCS)))
@@ -3318,6 +3415,8 @@ class RunContext(object):
         self.kernel_file = kernel_file or host.env.kernel_path
         # set for a handover from a reference (0.13) copy, which does not pass the client's main along
         self.restart_after_refresh = False
+        # set when the exit code is a start_app/start function's own answer: no FAILURE line is added to it
+        self.client_answered = False
         # (stride, kernel copy path) handed over in-process by a copy: they win over the chain variables
         self.chain = chain
         self.forced_target = forced_target
@@ -3325,10 +3424,10 @@ class RunContext(object):
         self.graph = StateGraph(builtin_states())
         self.log = Log(host.env)
         self._warned = set()
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def eval_state(self, name):
         return self.graph.eval(name, self)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def register_state(self, name, factory, replace=False):
         return self.graph.register(name, factory, replace)
 
@@ -3401,7 +3500,7 @@ class RunContext(object):
         command = " ".join(shell_quote(word) for word in [env.executable] + env.argv)
         status = "SUCCESS" if code == 0 else "FAILURE"
         self.log.to_file("%s [%d]: %s" % (status, code, command))
-        if self.log.enabled(20 if code == 0 else 50):
+        if self.log.enabled(20 if code == 0 or self.client_answered else 50):
             painted = self.log.paint("30;42" if code == 0 else "37;41", status)
             env.write_stderr("%s [%d]: %s\n" % (painted, code, command))
 
