@@ -460,8 +460,10 @@ def snapshot_source(source_root, snapshot):
 
 def build_wheelhouse(directory, snapshot, versions):
     """The session's wheelhouse: the build backend for each Python version that builds editables here
-    (setuptools and wheel, downloaded), and the protoprimer wheel built from the source snapshot (so the
-    build writes nothing into the working tree). Returns None, or why it could not be built."""
+    (setuptools and wheel, downloaded), the protoprimer wheel built from the source snapshot (so the
+    build writes nothing into the working tree), and what its harness extra needs for this process's
+    Python (the primary one whenever it can be: see download_harness_deps). Returns None, or why it
+    could not be built."""
     os.makedirs(directory, exist_ok=True)
     pip = [sys.executable, "-m", "pip"]
     for version in versions:
@@ -479,6 +481,27 @@ def build_wheelhouse(directory, snapshot, versions):
     )
     if result.returncode != 0:
         return "pip wheel %s failed:\n%s" % (snapshot, result.stderr[-2000:])
+    wheels = glob.glob(os.path.join(directory, "protoprimer-*.whl"))
+    if len(wheels) != 1:
+        return "expected one protoprimer wheel in %s after pip wheel, found %s" % (directory, wheels)
+    return download_harness_deps(directory, wheels[0], tuple(sys.version_info[:2]))
+
+
+def download_harness_deps(directory, wheel, version):
+    """Add to the wheelhouse what `pip install 'protoprimer[harness]'` needs besides protoprimer on Python
+    `version`: the harness extra's requirements as `wheel` declares them and theirs (pluggy, iniconfig,
+    tomli and exceptiongroup before 3.11, ...), wheels only, at the versions constraints.txt pins (one
+    pip download). None, or why not."""
+    constraints = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "constraints.txt")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--python-version",
+         version_text(version), "--constraint", os.path.normpath(constraints), "--dest", directory,
+         wheel + "[harness]"],
+        capture_output=True, text=True, timeout=300,
+    )
+    if result.returncode != 0:
+        return "pip download of protoprimer[harness]'s requirements (for Python %s) failed:\n%s" % (
+            version_text(version), result.stderr[-2000:])
     return None
 
 
