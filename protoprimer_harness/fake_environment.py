@@ -36,11 +36,14 @@ class FakeClock:
 class ProcessState:
     """What belongs to one simulated process beyond its ports' data: whether a fault killed it (then every
     port of the process raises `ProcessKilled` again, so nothing the kernel runs while unwinding - a
-    `finally:` - changes the world, as after a real SIGKILL), and its `remember`/`recall` memory."""
+    `finally:` - changes the world, as after a real SIGKILL), its `remember`/`recall` memory, and the
+    kernel modules registered in its `sys.modules` under a name of their own (`modules`: name -> file;
+    "proto_kernel" once the entry script or the kernel's `call_main` put the kernel there)."""
 
     def __init__(self):
         self.killed: Optional[str] = None
         self.memory: Dict[str, Any] = {}
+        self.modules: Dict[str, str] = {}
 
     def kill(self, where: str) -> ProcessKilled:
         if self.killed is None:
@@ -123,6 +126,10 @@ class FakeEnvironment:
     @property
     def argv(self):
         return list(self._argv)
+
+    def set_argv(self, argv):
+        """What the real process port does to sys.argv before calling client code with arguments."""
+        self._argv = list(argv)
 
     def cwd(self):
         return self._cwd

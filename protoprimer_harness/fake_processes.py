@@ -11,7 +11,9 @@
 - `call_main` calls the world's python function registered for "module:func" with the current host and
   records a `MainCall` with what the client code saw.
 - `import_module` / `find_module_file`: only the installed kernel (and its package) in the running
-  interpreter's site-packages; `load_file_function` execs a file of the fake filesystem.
+  interpreter's site-packages, and `proto_kernel` once it is registered in the process's `sys.modules`
+  (by an entry script that registers it, or by `call_main`, as the real port does before importing client
+  code); `load_file_function` execs a file of the fake filesystem.
 - `try_lock`, `unlock`, `lock_holder`, `is_alive`: the session's lock model (protoprimer_harness.machine).
 After a fault killed the process, every operation raises `ProcessKilled` again.
 """
@@ -32,6 +34,8 @@ from .machine import FaultHit, FaultTable, LockTable, Machine, command_lines
 from .outcome import CommandRecord, MainCall
 
 INSTALLED_KERNEL_MODULE = "protoprimer.primer_kernel"
+# The name client code imports the repo's kernel copy by (`import proto_kernel`).
+PROTO_KERNEL_MODULE = "proto_kernel"
 _VERSION_LINE = re.compile(r'^__version__\s*=\s*["\']([^"\']*)["\']', re.MULTILINE)
 # Modules a file loaded with load_file_function may not import: they would reach the real machine.
 BLOCKED_IMPORTS = ("subprocess", "multiprocessing", "pty")
@@ -57,10 +61,11 @@ class ShellLaunch:
 class InstalledKernelModule(types.ModuleType):
     """What `import_module("protoprimer.primer_kernel")` returns in a simulated venv process: the harness's
     kernel module seen through a module whose `__file__` is the installed file (and `__version__` the one
-    written in it). Every other attribute is the harness kernel's."""
+    written in it). Every other attribute is the harness kernel's. `import_module("proto_kernel")` returns
+    the same kind of view, named `proto_kernel`, of the kernel file the process runs."""
 
-    def __init__(self, kernel: Any, file_path: str, version: Optional[str]):
-        super().__init__(INSTALLED_KERNEL_MODULE)
+    def __init__(self, kernel: Any, file_path: str, version: Optional[str], name: str = INSTALLED_KERNEL_MODULE):
+        super().__init__(name)
         self.__dict__["_harness_kernel"] = kernel
         self.__file__ = file_path
         if version is not None:
@@ -246,8 +251,10 @@ class FakeProcesses:
 
     # --- call_main -----------------------------------------------------------------------------------
 
-    def call_main(self, module_name, func_name):
+    def call_main(self, module_name, func_name, argv=None):
         self.state.check()
+        if argv is not None:  # the real port sets sys.argv for the call: client code reads env.argv here
+            self.environment.set_argv(argv)
         spec = "%s:%s" % (module_name, func_name)
         main = self.mains.get(spec)
         if main is None:
@@ -258,6 +265,9 @@ class FakeProcesses:
                         executable=self.environment.executable)
         self.main_calls.append(call)
         self.current_main_call = call
+        # the real port makes the running kernel importable as `proto_kernel` before importing client code
+        if self.environment.kernel_path is not None:
+            self.state.modules.setdefault(PROTO_KERNEL_MODULE, self.environment.kernel_path)
         missing = self._missing_reason(module_name, main)
         if missing is not None:
             call.ended = "missing"
@@ -306,8 +316,15 @@ class FakeProcesses:
 
     def import_module(self, name):
         """The installed kernel (a proxy of the harness kernel with the installed file as `__file__`), or its
-        package; anything else, or a kernel not installed in this interpreter's site-packages: ImportError."""
+        package; `proto_kernel` once registered in this process (a proxy with the registered file as
+        `__file__`); anything else, or a kernel not installed in this interpreter's site-packages: ImportError."""
         self.state.check()
+        if name == PROTO_KERNEL_MODULE:
+            path = self.state.modules.get(name)
+            if path is None:
+                raise ImportError("No module named %r (nothing registered it in sys.modules: the entry script "
+                                  "did not, and no client main was called yet)" % name, name=name)
+            return InstalledKernelModule(self.kernel, path, self._version_in(path), name=PROTO_KERNEL_MODULE)
         if name == INSTALLED_KERNEL_MODULE:
             path = self._site_file(name)
             if path is None:

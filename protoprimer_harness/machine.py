@@ -67,9 +67,7 @@ class FaultSpec:
         return "*" in self.command or "?" in self.command
 
     def matches(self, lines: Sequence[str]) -> bool:
-        if self.is_glob:
-            return any(fnmatch.fnmatchcase(line, self.command) for line in lines)
-        return any(self.command in line for line in lines)
+        return line_matches(self.command, lines)
 
     def describe(self) -> str:
         what = "exit %d" % self.exit if self.exit is not None else "die %s" % self.die
@@ -104,6 +102,14 @@ class FaultTable:
                 self._fired[index] += 1
                 return fault
         return None
+
+
+def line_matches(pattern: str, lines: Sequence[str]) -> bool:
+    """Whether `pattern` matches one of the forms of a command line: a substring of it, or, when the pattern
+    has `*` or `?`, a glob over the whole line."""
+    if "*" in pattern or "?" in pattern:
+        return any(fnmatch.fnmatchcase(line, pattern) for line in lines)
+    return any(pattern in line for line in lines)
 
 
 def command_lines(argv: Sequence[str], abbreviated: Sequence[str]) -> List[str]:

@@ -11,7 +11,17 @@
 - "return N": returns N;
 - "fail": raises RuntimeError("client main failed");
 - "missing": the module cannot be imported: call_main raises the kernel's ClientCodeMissing (as the real
-  port does), the client code never runs.
+  port does), the client code never runs;
+- client code written for protoprimer 0.13 (the reference), through the same kernel module:
+  - "proto_main": calls `kernel.proto_main()` (the reference's way to carry the kernel's own flow on from a
+    boot_env main) and returns what it returns;
+  - "reference_config": reads the derived config as 0.13 client code does,
+    `kernel.get_config(kernel.ConfLeap["leap_derived"])[kernel.EnvState.state_local_venv_dir_abs_path_inited
+    .name]`, and records `{<that name>: <the value>}` as its config; returns 0;
+  - "import_proto_kernel": `import proto_kernel` (what the process has registered under that name) and
+    records the module's `__file__` (`MainCall.proto_kernel_file`); returns 0.
+  The kernel's API takes `host=` where the harness's kernel adds it (the process's host is passed); a
+  function without it would run against the real machine, so the main fails naming it instead.
 argv and env are recorded for every main (`MainCall.argv`, `.env`: what the client code saw).
 `kernel` is the kernel module of the run (`host.proc.kernel`): the module the harness runs, whether the
 process runs the repo's copy or the installed module.
@@ -20,14 +30,18 @@ process runs the repo's copy or the installed module.
 import re
 from typing import Any, Callable
 
-BEHAVIOURS = ("report", "extend", "exit N", "return N", "fail", "missing")
+BEHAVIOURS = ("report", "extend", "exit N", "return N", "fail", "missing", "proto_main", "reference_config",
+              "import_proto_kernel")
+_WORDS = ("report", "extend", "fail", "missing", "proto_main", "reference_config", "import_proto_kernel")
+# The derived config key the built-in main "reference_config" reads by the reference's state name.
+REFERENCE_CONFIG_STATE = "state_local_venv_dir_abs_path_inited"
 _NUMBERED = re.compile(r"^(exit|return)\s+(-?\d+)$")
 
 
 def check_behaviour(text: str) -> str:
     """`text` normalised, or ValueError naming the valid behaviours."""
     behaviour = " ".join(str(text).split())
-    if behaviour in ("report", "extend", "fail", "missing") or _NUMBERED.match(behaviour):
+    if behaviour in _WORDS or _NUMBERED.match(behaviour):
         return behaviour
     raise ValueError("unknown built-in main %r (one of: %s)" % (text, ", ".join(BEHAVIOURS)))
 
@@ -103,6 +117,16 @@ def builtin_main(behaviour: str) -> Callable[[Any], Any]:
             return 0
         if behaviour == "fail":
             raise RuntimeError("client main failed (the harness's built-in main 'fail')")
+        if behaviour == "proto_main":
+            return _with_host(kernel, "proto_main", host)()
+        if behaviour == "reference_config":
+            derived = _with_host(kernel, "get_config", host)(kernel.ConfLeap["leap_derived"])
+            name = getattr(kernel.EnvState, REFERENCE_CONFIG_STATE).name
+            call.config = {name: _plain(derived[name])}
+            return 0
+        if behaviour == "import_proto_kernel":
+            call.proto_kernel_file = host.proc.import_module("proto_kernel").__file__
+            return 0
         verb, number = _NUMBERED.match(behaviour).groups()
         if verb == "exit":
             raise SystemExit(int(number))
@@ -112,6 +136,17 @@ def builtin_main(behaviour: str) -> Callable[[Any], Any]:
     main.__doc__ = "The harness's built-in client main %r." % behaviour
     return main
 
+
+
+def _with_host(kernel: Any, name: str, host: Any) -> Callable[..., Any]:
+    """`kernel.<name>` bound to the process's host (`host=host`), as client code would call it in-process."""
+    import functools
+    import inspect
+
+    func = getattr(kernel, name)
+    if "host" not in inspect.signature(func).parameters:
+        raise TypeError("kernel.%s takes no host=: the harness cannot run it against the simulated machine" % name)
+    return functools.partial(func, host=host)
 
 
 def _record_kernel_facts(call: Any, kernel: Any, host: Any) -> None:

@@ -96,7 +96,8 @@ class MainCall:
     "returned R", "exit N" or "raised X". The built-in mains (`protoprimer_harness.mains`) fill in more: `behaviour`,
     `kernel_path` (kernel.get_proto_kernel_abs_path), `config` (kernel.get_config) or `config_error`,
     `args` (vars of kernel.parse_args) or `args_error`, `installed_kernel` (the `__file__` of the installed
-    kernel module the process can import, or None).
+    kernel module the process can import, or None), `proto_kernel_file` (the `__file__` of what
+    `import proto_kernel` gave the client code).
     """
 
     spec: str
@@ -111,6 +112,7 @@ class MainCall:
     args: Optional[Dict[str, Any]] = None
     args_error: Optional[str] = None
     installed_kernel: Optional[str] = None
+    proto_kernel_file: Optional[str] = None
 
 
 def display_path(path: str, root: str) -> str:
@@ -184,6 +186,12 @@ def _env_problems(actual: Dict[str, str], has: Sequence[str], lacks: Sequence[st
             problems.append("env: expected %s=%r, got %s" % (
                 name, value, "%r" % actual[name] if name in actual else "nothing"))
     return problems
+
+
+def _command_lines(command: CommandRecord) -> List[str]:
+    """The lines a command pattern is matched against: the abbreviated line and the full one."""
+    full = command.full_line
+    return [command.line] if command.line == full else [command.line, full]
 
 
 def subset_differences(expected: Any, actual: Any, where: str) -> List[str]:
@@ -306,7 +314,7 @@ class Outcome:
                     env_has: Sequence[str] = (), env_lacks: Sequence[str] = (), env: Optional[Dict[str, str]] = None,
                     interpreter: Optional[str] = None, kernel_path: Optional[str] = None,
                     config_subset: Optional[Dict[str, Any]] = None, args_subset: Optional[Dict[str, Any]] = None,
-                    ended: Optional[str] = None) -> "Outcome":
+                    ended: Optional[str] = None, proto_kernel_file: Optional[str] = None) -> "Outcome":
         """Expectations on the last client main call. `env_has`/`env_lacks` are names; a trailing "*" is a
         prefix ("PROTOPRIMER_*": some / no variable starts with PROTOPRIMER_). `env`: exact values."""
         call = self.main_call
@@ -315,7 +323,8 @@ class Outcome:
                 "a client main to be called" if called else "no client main to be called",
                 "none was" if call is None else "%s was (%s)" % (call.spec, call.ended)))
         if call is None:
-            if any(x is not None for x in (argv, env, interpreter, kernel_path, config_subset, args_subset, ended)) \
+            if any(x is not None for x in (argv, env, interpreter, kernel_path, config_subset, args_subset, ended,
+                                           proto_kernel_file)) \
                     or env_has or env_lacks:
                 self.fail("expected a client main call to check, but no client main was called")
             return self
@@ -329,6 +338,10 @@ class Outcome:
         if kernel_path is not None and world_path(kernel_path, self.root) != call.kernel_path:
             problems.append("kernel_path: expected %s, got %s" % (world_path(kernel_path, self.root),
                                                                  call.kernel_path))
+        if proto_kernel_file is not None and world_path(proto_kernel_file, self.root) != call.proto_kernel_file:
+            problems.append("proto_kernel_file: expected %s, got %s" % (
+                world_path(proto_kernel_file, self.root),
+                call.proto_kernel_file or "nothing recorded (the main is not the built-in 'import_proto_kernel')"))
         if config_subset is not None:
             if call.config is None:
                 problems.append("config: none recorded (%s)" % (call.config_error or
@@ -374,7 +387,8 @@ class Outcome:
             self.fail("shell %s differs from the expectations:" % shell.path, "\n".join("  - " + p for p in problems))
         return self
 
-    def _assert_text(self, stream: str, text: str, equals, contains, not_contains=(), counts=None) -> None:
+    def _assert_text(self, stream: str, text: str, equals, contains, not_contains=(), counts=None,
+                     max_counts=None) -> None:
         if equals is not None and text != equals:
             self.fail(
                 "%s differs" % stream,
@@ -393,14 +407,22 @@ class Outcome:
         ]
         if wrong:
             self.fail("%s counts differ: %s" % (stream, "; ".join(wrong)))
+        too_many = [
+            "%r: expected at most %d, got %d" % (part, times, text.count(part))
+            for part, times in (max_counts or {}).items()
+            if text.count(part) > times
+        ]
+        if too_many:
+            self.fail("%s has too many: %s" % (stream, "; ".join(too_many)))
 
     def assert_stdout(self, equals: Optional[str] = None, contains=(), not_contains=()) -> "Outcome":
         self._assert_text("stdout", self.stdout, equals, contains, not_contains)
         return self
 
     def assert_stderr(self, contains=(), not_contains=(), counts: Optional[Dict[str, int]] = None,
-                      equals: Optional[str] = None) -> "Outcome":
-        self._assert_text("stderr", self.stderr, equals, contains, not_contains, counts)
+                      equals: Optional[str] = None, max_counts: Optional[Dict[str, int]] = None) -> "Outcome":
+        """`counts`: substring -> exactly that many times; `max_counts`: substring -> at most that many."""
+        self._assert_text("stderr", self.stderr, equals, contains, not_contains, counts, max_counts)
         return self
 
     def stdout_json(self):
@@ -453,6 +475,25 @@ class Outcome:
         ]
         if shown != actual:
             self._fail_lists("commands", shown, actual)
+        return self
+
+    def assert_command_env(self, pattern: str, env_has: Sequence[str] = (), env_lacks: Sequence[str] = (),
+                           env: Optional[Dict[str, str]] = None) -> "Outcome":
+        """Every command whose line matches `pattern` (as a fault's `command`: a substring of the line, or a
+        glob over the whole line when it has * or ?; the abbreviated or the full line) ran with an
+        environment that passes the checks of `assert_main`; at least one command must match."""
+        from .machine import line_matches
+
+        matched = [c for c in self.commands if line_matches(pattern, _command_lines(c))]
+        if not matched:
+            self.fail("no command matches %r; the commands:" % pattern,
+                      "\n".join("  " + line for line in self.command_lines()) or "  (none)")
+        problems = []
+        for command in matched:
+            problems += ["%s: %s" % (command.line, p) for p in _env_problems(command.env or {}, env_has, env_lacks, env)]
+        if problems:
+            self.fail("the environment of the commands matching %r differs from the expectations:" % pattern,
+                      "\n".join("  - " + p for p in problems))
         return self
 
     # --- files ---------------------------------------------------------------------------------------

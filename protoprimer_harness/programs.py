@@ -4,8 +4,10 @@
 - `-m protoprimer.primer_kernel` -> `kernel.main(host)` as the installed module of the interpreter's
   site-packages (it must exist there, as for the real interpreter);
 - an entry script (`PROTO_KERNEL_REL_PATH = "..."` and `.boot_env("...")`/`.start_app("...")`, or a
-  reference-style script whose first quoted "*.py" string is the kernel path relative to the script's
-  directory) -> `kernel.boot_env(main, host)` / `kernel.start_app(main, host)`, kernel_path = the copy;
+  script written by the reference's `wrap`, which passes the kernel path relative to the script's directory
+  to `import_proto_kernel("...")`, or else whose first quoted "*.py" string is that path) ->
+  `kernel.boot_env(main, host)` / `kernel.start_app(main, host)`, kernel_path = the copy; the main is passed
+  as written: `boot_env("")` (the reference's "no main") passes "", `boot_env()` passes None;
 - what a real interpreter would refuse (missing script, missing module, broken interpreter, Python < 3.7)
   -> a `Refusal` (exit code and message);
 - anything else stops the run with a harness signal naming the file.
@@ -25,9 +27,13 @@ INSTALLED_KERNEL_MODULE = "protoprimer.primer_kernel"
 ENTRY_FUNCS = ("boot_env", "start_app")
 
 _KERNEL_REL_PATH = re.compile(r"""^PROTO_KERNEL_REL_PATH\s*=\s*["']([^"']+)["']""", re.MULTILINE)
-# `.boot_env("mod:func")`, or `.boot_env()` (no main: the kernel bootstraps and runs -c or nothing).
-_ENTRY_CALL = re.compile(r"""\.(boot_env|start_app)\(\s*(?:["']([^"']+)["']|\))""")
+# `.boot_env("mod:func")`, `.boot_env("")` (the reference's wrap without a main) or `.boot_env()` (no main:
+# the kernel bootstraps and runs -c or nothing).
+_ENTRY_CALL = re.compile(r"""\.(boot_env|start_app)\(\s*(?:["']([^"']*)["']|\))""")
+# The reference's wrap: `proto_kernel = import_proto_kernel("proto_kernel.py")`.
+_IMPORT_PROTO_KERNEL_CALL = re.compile(r"""\bimport_proto_kernel\(\s*["']([^"']+)["']\s*\)""")
 _FIRST_PY_STRING = re.compile(r"""["']([^"'\n]+\.py)["']""")
+_REGISTERS_MODULE = re.compile(r"""sys\.modules\[\s*["']proto_kernel["']\s*\]\s*=""")
 
 
 @dataclass(frozen=True)
@@ -47,12 +53,17 @@ class KernelMain:
 
 @dataclass(frozen=True)
 class EntryCall:
-    """`kernel.<entry_func>(main_func, host)` called by the entry script `script_path`."""
+    """`kernel.<entry_func>(main_func, host)` called by the entry script `script_path`.
+
+    `registers_module`: the script puts the kernel in `sys.modules["proto_kernel"]` before running it (this
+    kernel's `wrap` does; the reference's does not), so `import proto_kernel` works in the process from the
+    start rather than only once the kernel's `call_main` registered it."""
 
     entry_func: str
     main_func: Optional[str]
     script_path: str
     kernel_path: str
+    registers_module: bool = False
 
     def describe(self) -> str:
         return "kernel.%s(%r) from %s as %s" % (
@@ -111,11 +122,12 @@ def entry_call_of(script_path: str, text: str) -> Optional[EntryCall]:
     call = _ENTRY_CALL.search(text)
     if call is None:
         return None
-    rel = _KERNEL_REL_PATH.search(text) or _FIRST_PY_STRING.search(text)
+    rel = _KERNEL_REL_PATH.search(text) or _IMPORT_PROTO_KERNEL_CALL.search(text) or _FIRST_PY_STRING.search(text)
     if rel is None:
         return None
     kernel_path = os.path.normpath(os.path.join(os.path.dirname(script_path), rel.group(1)))
-    return EntryCall(call.group(1), call.group(2), script_path, kernel_path)
+    return EntryCall(call.group(1), call.group(2), script_path, kernel_path,
+                     registers_module=_REGISTERS_MODULE.search(text) is not None)
 
 
 def identify_program(launch: Launch, cwd: str) -> Program:

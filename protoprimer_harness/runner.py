@@ -24,11 +24,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from .errors import (HarnessError, LockWaitError, ProcessKilled, ProcessReplaced, RestartLoopError,
                      UnknownCommandError)
 from .fake_environment import FakeClock, FakeEnvironment, OutputStreams, PidCounter, ProcessState
-from .fake_processes import FakeProcesses, ShellLaunch, _empty_machine
+from .fake_processes import PROTO_KERNEL_MODULE, FakeProcesses, ShellLaunch, _empty_machine
 from .launch import Launch, LaunchFailure, resolve_launch
 from .machine import KILLED_EXIT_CODE, Machine
 from .outcome import STRIDE_VARIABLE, UNKNOWN_STRIDE, Outcome, ProcessRecord, ShellRecord, display_path
-from .programs import Program, Refusal, identify_program, process_argv
+from .programs import EntryCall, Program, Refusal, identify_program, process_argv
 from .snapshot import diff_snapshots, take_snapshot
 
 DEFAULT_MAX_PROCESSES = 20
@@ -338,6 +338,8 @@ class Runner:
     def _host(self, launch: Launch, program: Program, record: ProcessRecord, request: RunRequest,
               streams: OutputStreams, outcome: Outcome) -> Any:
         state = ProcessState()
+        if isinstance(program, EntryCall) and program.registers_module:
+            state.modules[PROTO_KERNEL_MODULE] = program.kernel_path
         options = launch.command_line.options if launch.command_line is not None else []
         environment = FakeEnvironment(
             variables=record.env,

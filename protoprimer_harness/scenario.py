@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_ROOT",
     "FaultData",
     "LockData",
+    "CommandEnvExpectation",
     "MainExpectation",
     "PackageData",
     "ShellData",
@@ -168,6 +169,17 @@ class ShellData:
 
 
 @dataclass(frozen=True)
+class CommandEnvExpectation:
+    """`[then.command_env."PATTERN"]`: the environment of every command matching PATTERN (see
+    Outcome.assert_command_env)."""
+
+    pattern: str
+    env_has: Tuple[str, ...] = ()
+    env_lacks: Tuple[str, ...] = ()
+    env: Optional[Dict[str, str]] = None
+
+
+@dataclass(frozen=True)
 class MainExpectation:
     """`[then.main]`: expectations on the last client main call (see Outcome.assert_main)."""
 
@@ -181,6 +193,7 @@ class MainExpectation:
     config_subset: Optional[Dict[str, Any]] = None
     args_subset: Optional[Dict[str, Any]] = None
     ended: Optional[str] = None
+    proto_kernel_file: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -231,10 +244,12 @@ class Then:
     stderr_contains: List[str] = field(default_factory=list)
     stderr_not_contains: List[str] = field(default_factory=list)
     stderr_counts: Dict[str, int] = field(default_factory=dict)
+    stderr_max_counts: Dict[str, int] = field(default_factory=dict)
     unchanged: Union[None, bool, List[str]] = None
     written: Optional[List[str]] = None
     chain: Optional[List[str]] = None
     commands: Optional[List[str]] = None
+    command_env: List[CommandEnvExpectation] = field(default_factory=list)
     files: List[FileExpectation] = field(default_factory=list)
     killed: Optional[bool] = None
     main: Optional[MainExpectation] = None
@@ -356,7 +371,8 @@ _PACKAGE_KEYS = ("name", "version", "dependencies", "extras")
 _LOCK_KEYS = ("path", "pid", "alive", "finish")
 _SHELL_KEYS = ("path", "defaults", "extra")
 _THEN_MAIN_KEYS = ("called", "argv", "env_has", "env_lacks", "env", "interpreter", "kernel_path",
-                   "config_subset", "args_subset", "ended")
+                   "config_subset", "args_subset", "ended", "proto_kernel_file")
+_THEN_COMMAND_ENV_KEYS = ("env_has", "env_lacks", "env")
 _THEN_SHELL_KEYS = ("ran", "argv", "env_has", "env_lacks", "env", "rc_contains")
 _WHEN_KEYS = ("run", "env", "cwd")
 _BEFORE_KEYS = ("run", "env", "cwd", "exit", "files", "remove")
@@ -370,10 +386,12 @@ _THEN_KEYS = (
     "stderr_contains",
     "stderr_not_contains",
     "stderr_counts",
+    "stderr_max_counts",
     "unchanged",
     "written",
     "chain",
     "commands",
+    "command_env",
     "files",
     "killed",
     "main",
@@ -966,14 +984,9 @@ class _Parser:
                 table["stderr_not_contains"], "then.stderr_not_contains", True
             )
         if "stderr_counts" in table:
-            counts = self.table(table["stderr_counts"], "then.stderr_counts")
-            then.stderr_counts = {}
-            for text, times in counts.items():
-                key = "then.stderr_counts.%s" % _quote_key(text)
-                times = self.integer(times, key)
-                if times < 0:
-                    self.fail(key, "%s must be 0 or more, got %d" % (key, times))
-                then.stderr_counts[self.expand(text)] = times
+            then.stderr_counts = self.counts(table["stderr_counts"], "then.stderr_counts")
+        if "stderr_max_counts" in table:
+            then.stderr_max_counts = self.counts(table["stderr_max_counts"], "then.stderr_max_counts")
         if "unchanged" in table:
             value = table["unchanged"]
             if value is True:
@@ -997,6 +1010,15 @@ class _Parser:
             then.chain = self.strings(table["chain"], "then.chain")
         if "commands" in table:
             then.commands = self.strings(table["commands"], "then.commands")
+        if "command_env" in table:
+            patterns = self.table(table["command_env"], "then.command_env")
+            if not patterns:
+                self.fail("then.command_env", "[then.command_env] is empty (write [then.command_env.\"PATTERN\"] "
+                                              "tables: a substring or glob of the command lines)")
+            then.command_env = [
+                self.command_env(name, item, "then.command_env.%s" % _quote_key(name))
+                for name, item in patterns.items()
+            ]
         if "files" in table:
             files = self.table(table["files"], "then.files")
             then.files = [
@@ -1009,6 +1031,32 @@ class _Parser:
         if "shell" in table:
             then.shell = self.then_shell(table["shell"], "then.shell")
         return then
+
+    def counts(self, value: Any, key: str) -> Dict[str, int]:
+        """A table `"substring" = n` (n >= 0), `{root}` expanded in the substrings."""
+        counts: Dict[str, int] = {}
+        for text, times in self.table(value, key).items():
+            item_key = "%s.%s" % (key, _quote_key(text))
+            times = self.integer(times, item_key)
+            if times < 0:
+                self.fail(item_key, "%s must be 0 or more, got %d" % (item_key, times))
+            counts[self.expand(text)] = times
+        return counts
+
+    def command_env(self, name: str, value: Any, key: str) -> CommandEnvExpectation:
+        table = self.entry_table(value, key, _THEN_COMMAND_ENV_KEYS, ())
+        if not table:
+            self.fail(key, "[%s] has no expectations (add at least one of: %s)"
+                      % (key, ", ".join(_THEN_COMMAND_ENV_KEYS)))
+        pattern = self.expand(name)
+        if not pattern:
+            self.fail(key, "%s: the command pattern must not be empty" % key)
+        return CommandEnvExpectation(
+            pattern=pattern,
+            env_has=self.env_names(table, "env_has", key),
+            env_lacks=self.env_names(table, "env_lacks", key),
+            env=self.string_table(table["env"], key + ".env") if "env" in table else None,
+        )
 
     def env_names(self, table: Dict[str, Any], name: str, key: str) -> Tuple[str, ...]:
         if name not in table:
@@ -1032,6 +1080,8 @@ class _Parser:
             args_subset=(self.expand_any(self.table(table["args_subset"], key + ".args_subset"))
                          if "args_subset" in table else None),
             ended=self.string(table["ended"], key + ".ended") if "ended" in table else None,
+            proto_kernel_file=(self.string(table["proto_kernel_file"], key + ".proto_kernel_file")
+                               if "proto_kernel_file" in table else None),
         )
 
     def then_shell(self, value: Any, key: str) -> ShellExpectation:
@@ -1224,6 +1274,8 @@ def _expectation_checks(then: Then, outcome) -> List[Tuple[str, Callable[[], Non
         add("then.stderr_not_contains", outcome.assert_stderr, not_contains=tuple(then.stderr_not_contains))
     if then.stderr_counts:
         add("then.stderr_counts", outcome.assert_stderr, counts=dict(then.stderr_counts))
+    if then.stderr_max_counts:
+        add("then.stderr_max_counts", outcome.assert_stderr, max_counts=dict(then.stderr_max_counts))
     if then.unchanged is True:
         add("then.unchanged", outcome.assert_unchanged)
     elif then.unchanged is not None:
@@ -1234,6 +1286,9 @@ def _expectation_checks(then: Then, outcome) -> List[Tuple[str, Callable[[], Non
         add("then.chain", outcome.assert_chain, list(then.chain))
     if then.commands is not None:
         add("then.commands", outcome.assert_commands, list(then.commands))
+    for expectation in then.command_env:
+        add("then.command_env.%s" % _quote_key(expectation.pattern), outcome.assert_command_env,
+            expectation.pattern, env_has=expectation.env_has, env_lacks=expectation.env_lacks, env=expectation.env)
     for expectation in then.files:
         key = "then.files.%s" % _quote_key(expectation.path)
         if expectation.absent:
@@ -1254,7 +1309,8 @@ def _expectation_checks(then: Then, outcome) -> List[Tuple[str, Callable[[], Non
         add("then.main", outcome.assert_main, called=main.called,
             argv=list(main.argv) if main.argv is not None else None, env_has=main.env_has,
             env_lacks=main.env_lacks, env=main.env, interpreter=main.interpreter, kernel_path=main.kernel_path,
-            config_subset=main.config_subset, args_subset=main.args_subset, ended=main.ended)
+            config_subset=main.config_subset, args_subset=main.args_subset, ended=main.ended,
+            proto_kernel_file=main.proto_kernel_file)
     if then.shell is not None:
         shell = then.shell
         add("then.shell", outcome.assert_shell, argv=list(shell.argv) if shell.argv is not None else None,

@@ -1578,10 +1578,14 @@ def _compute_conf_files_checked(ctx, p):
                     " or ".join(_LEAP_TITLES[leap] for leap in where),
                 )
             else:
-                message = "%s: unknown field %s is ignored (known fields: docs/config.md)" % (conf.path, field)
+                import difflib
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+                nearest = difflib.get_close_matches(field, sorted(known) + sorted(FIELD_TYPES), 1, 0.75)
+                message = "%s: unknown field %s is ignored (%s)" % (
+                    conf.path, field, "did you mean %s?" % nearest[0] if nearest else "known fields: docs/config.md")
             ctx.warn_once("field:%s:%s" % (conf.path, field), message)
     return True
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 _LEAP_TITLES = {
     ConfLeap.leap_primer: "primer",
@@ -1599,7 +1603,7 @@ def parse_python_version(text):
     if not 1 <= len(parts) <= 3 or not all(part and part.strip("0123456789") == "" for part in parts):
         return None
     return tuple(int(part) for part in parts)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def parse_required_version(text):
     """A required version as users write it -> (numeric prefix as 1 to 3 ints, ignored suffix), or None.
@@ -2509,6 +2513,7 @@ def _compute_venv_prepared(ctx, p):
         _prune_moved_aside(ctx, p, paths.dir)
         return True
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    make_generated_dir(ctx, p, os.path.dirname(paths.lock))
     return _with_lock(ctx, paths.lock, paths.dir, work)
 
 
@@ -3067,7 +3072,7 @@ def builtin_states():
             ExecMode.mode_prime: _impl("python_candidate_found python_requirement_inited global_conf_file_abs_path_inited",
                                        _compute_selected_python_prime),
             None: _impl("python_candidate_found python_requirement_inited", _compute_selected_python_read)})),
-        ("local_venv_dir_abs_path_inited", _one(_CONF, _dir_state("local_venv_dir_rel_path"))),
+        ("local_venv_dir_abs_path_inited", _one(_CONF + " conf_files_checked", _dir_state("local_venv_dir_rel_path"))),
         ("local_log_dir_abs_path_inited", _one(_CONF, _dir_state("local_log_dir_rel_path"))),
         ("local_tmp_dir_abs_path_inited", _one(_CONF, _dir_state("local_tmp_dir_rel_path"))),
         ("local_cache_dir_abs_path_inited", _one(_CONF, _dir_state("local_cache_dir_rel_path"))),
