@@ -1533,8 +1533,11 @@ def _compute_local_conf_path(ctx, p):
 
 
 def _compute_env_conf(ctx, p):
-    conf = _loaded(ctx, load_conf_file(ctx.host.fs, p["state_local_conf_file_abs_path_inited"]))
+    path = p["state_local_conf_file_abs_path_inited"]
     selection = p["state_env_selection_inited"]
+    if selection.env_abs is not None:  # read (and named in messages) in the env dir, not through the link
+        path = os.path.join(selection.env_abs, os.path.basename(path))
+    conf = _loaded(ctx, load_conf_file(ctx.host.fs, path))
     if not conf.present and selection.env_abs is not None:
         ctx.warn_once(
             "local-missing",
@@ -1751,6 +1754,13 @@ def _dir_state(field):
         return _norm_join(p["state_ref_root_dir_abs_path_inited"], value or DEFAULT_DIRS[field])
 
     return compute
+
+
+def _compute_venv_dir(ctx, p):
+    """The venv dir, which every command that reads the config derives: the config files are checked
+    here, so a typo warns in boot, start and eval alike (once per invocation)."""
+    p["state_conf_files_checked"]
+    return _dir_state("local_venv_dir_rel_path")(ctx, p)
 
 
 def _compute_venv_driver(ctx, p):
@@ -3072,7 +3082,7 @@ def builtin_states():
             ExecMode.mode_prime: _impl("python_candidate_found python_requirement_inited global_conf_file_abs_path_inited",
                                        _compute_selected_python_prime),
             None: _impl("python_candidate_found python_requirement_inited", _compute_selected_python_read)})),
-        ("local_venv_dir_abs_path_inited", _one(_CONF + " conf_files_checked", _dir_state("local_venv_dir_rel_path"))),
+        ("local_venv_dir_abs_path_inited", _one(_CONF + " conf_files_checked", _compute_venv_dir)),
         ("local_log_dir_abs_path_inited", _one(_CONF, _dir_state("local_log_dir_rel_path"))),
         ("local_tmp_dir_abs_path_inited", _one(_CONF, _dir_state("local_tmp_dir_rel_path"))),
         ("local_cache_dir_abs_path_inited", _one(_CONF, _dir_state("local_cache_dir_rel_path"))),
