@@ -203,10 +203,24 @@ def _fast_entry_front(path: str, typed: str, argv: List[str], env: dict, cwd: st
         return None
     if FAST_ENTRY_MARKER not in text:
         return None
-    here = typed.rsplit("/", 1)[0] if "/" in typed else "."
+    script = _follow_links(typed, cwd) if 'while [ -h "$self" ]' in text else typed
+    here = script.rsplit("/", 1)[0] if "/" in script else "."
     venv_line = next(line for line in text.splitlines() if line.startswith('venv="'))
     venv = venv_line[len('venv="'):-1].replace("$here", here)
     venv_abs = os.path.normpath(os.path.join(cwd, venv))
     if os.path.isfile(os.path.join(venv_abs, "protoprimer.stamp")) and is_executable_file(os.path.join(venv_abs, "bin", "python")):
         return [venv + "/bin/python", "-I", "-S", typed] + list(argv[1:])
     return ["python3", typed] + list(argv[1:])
+
+
+def _follow_links(typed: str, cwd: str) -> str:
+    """What the front's `while [ -h "$self" ]` loop makes of $0: each link replaced by its target, a
+    relative target taken relative to the link's directory, until the path is no link."""
+    script = typed
+    for _ in range(40):  # as the kernel's ELOOP limit: a cycle of links ends the loop
+        absolute = os.path.join(cwd, script)
+        if not os.path.islink(absolute):
+            break
+        link = os.readlink(absolute)
+        script = link if link.startswith("/") else (script.rsplit("/", 1)[0] if "/" in script else ".") + "/" + link
+    return script

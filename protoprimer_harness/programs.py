@@ -125,7 +125,9 @@ def entry_call_of(script_path: str, text: str) -> Optional[EntryCall]:
     rel = _KERNEL_REL_PATH.search(text) or _IMPORT_PROTO_KERNEL_CALL.search(text) or _FIRST_PY_STRING.search(text)
     if rel is None:
         return None
-    kernel_path = os.path.normpath(os.path.join(os.path.dirname(script_path), rel.group(1)))
+    # this kernel's wrap resolves the script's real path (so a symlink to it works); the reference's does not
+    base = os.path.realpath(script_path) if "os.path.realpath(__file__)" in text else script_path
+    kernel_path = os.path.normpath(os.path.join(os.path.dirname(base), rel.group(1)))
     return EntryCall(call.group(1), call.group(2), script_path, kernel_path,
                      registers_module=_REGISTERS_MODULE.search(text) is not None)
 

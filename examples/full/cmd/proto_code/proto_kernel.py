@@ -489,7 +489,7 @@ ENTRY_SCRIPT_LINES = (
     "#",
     "#",
     "def import_proto_kernel():",
-    "    script_dir = os.path.dirname(os.path.abspath(__file__))",
+    "    script_dir = os.path.dirname(os.path.realpath(__file__))  # a symlink to the script works too",
     "    kernel_path = os.path.normpath(os.path.join(script_dir, PROTO_KERNEL_REL_PATH))",
     "    spec = importlib.util.spec_from_file_location(\"proto_kernel\", kernel_path)",
     "    module = importlib.util.module_from_spec(spec)",
@@ -512,7 +512,12 @@ FAST_ENTRY_FRONT = (
     "# script in one file. When the venv is known good (it has the stamp of a completed build), the shell",
     "# starts the venv's python directly (isolated, without site: the kernel confirms the venv, then loads",
     "# site for client code); otherwise python3 on PATH runs the bootstrap. Regenerate it with `wrap --fast`.",
-    'case "$0" in */*) here="${{0%/*}}" ;; *) here=. ;; esac',
+    'self="$0"',
+    'while [ -h "$self" ]; do  # started through a symlink (~/bin/prime): find the script itself',
+    '    link="$(readlink "$self")"',
+    '    case "$link" in /*) self="$link" ;; *) self="${{self%/*}}/$link" ;; esac',
+    "done",
+    'case "$self" in */*) here="${{self%/*}}" ;; *) here=. ;; esac',
     'venv="{venv_dir}"',
     'if [ -f "$venv/protoprimer.stamp" ] && [ -x "$venv/bin/python" ]; then',
     '    exec "$venv/bin/python" -I -S "$0" "$@"',
@@ -520,13 +525,13 @@ FAST_ENTRY_FRONT = (
     'exec python3 "$0" "$@"',
     "'" "''",
 )
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def render_fast_entry_script(entry_func, kernel_rel_path, main_func, venv_dir):
     """The fast form of an entry script; `venv_dir` is "$here/<path relative to the script>" or absolute."""
     front = "\n".join(FAST_ENTRY_FRONT).format(venv_dir=venv_dir)
     return front + "\n" + render_entry_script(entry_func, kernel_rel_path, main_func).split("\n", 1)[1]
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def render_entry_script(entry_func, kernel_rel_path, main_func=None):
     """The text of an entry script that loads the kernel copy at `kernel_rel_path` (relative to the
@@ -541,7 +546,7 @@ def render_entry_script(entry_func, kernel_rel_path, main_func=None):
 
 
 # region: domain names (continued)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class ProtocolName(str):
     """A name of the protocol: a plain string (what crosses processes and versions) that also answers `.name`
@@ -552,7 +557,7 @@ class ProtocolName(str):
         member.name = name
         member.value = value
         return member
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def __reduce__(self):
         return ProtocolName, (str(self), self.name)
 
@@ -569,13 +574,13 @@ class NameTable(type):
                 members.append(namespace[key])
         namespace["_members"] = tuple(members)
         return type.__new__(mcs, cls_name, bases, namespace)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def __getitem__(cls, name):
         member = getattr(cls, name, None) if isinstance(name, str) and not name.startswith("_") else None
         if member not in cls._members:
             raise KeyError(name)
         return member
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def __iter__(cls):
         return iter(cls._members)
 
@@ -591,14 +596,14 @@ class StateStride(object, metaclass=NameTable):
 
     The names are a protocol shared with older and newer kernels: never rename, only append.
     """
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     stride_py_unknown = "stride_py_unknown"
     stride_py_arbitrary = "stride_py_arbitrary"
     stride_py_required = "stride_py_required"
     stride_py_venv = "stride_py_venv"
     stride_deps_updated = "stride_deps_updated"
     stride_src_updated = "stride_src_updated"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 STRIDE_ORDER = (StateStride.stride_py_unknown, StateStride.stride_py_arbitrary, StateStride.stride_py_required,
                 StateStride.stride_py_venv, StateStride.stride_deps_updated, StateStride.stride_src_updated)
@@ -612,14 +617,14 @@ class EntryFunc(object, metaclass=NameTable):
     func_call_lib = "call_lib"  # get_config() from client code: in-process, no CLI, no restarts, no writes
     func_run_main = "run_main"  # the kernel file run directly: CLI like boot_env, no client main
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 ENTRY_FUNCS = (EntryFunc.func_boot_env, EntryFunc.func_start_app, EntryFunc.func_call_lib, EntryFunc.func_run_main)
 
 
 class ExecMode(object, metaclass=NameTable):
     """What the run has to do: the second graph coordinate, derived from the sub-command (or from the
     entry function when there is no CLI). Known only after the CLI is parsed."""
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     mode_read = "mode_read"  # resolve and report config; no restarts that matter, no writes (eval, get_config)
     mode_prime = "mode_prime"  # the whole chain: python, venv, installs, handover (boot, reset, shell)
     mode_start = "mode_start"  # the venv must exist already; one hop into it (start_app, start)
@@ -635,7 +640,7 @@ ENTRY_FUNC_MODES = {
     EntryFunc.func_start_app: (ExecMode.mode_start,),
     EntryFunc.func_call_lib: (ExecMode.mode_read,),
 }
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class SubCommand(object, metaclass=NameTable):
     boot = "boot"
@@ -644,7 +649,7 @@ class SubCommand(object, metaclass=NameTable):
     shell = "shell"
     start = "start"
     wrap = "wrap"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 SUB_COMMAND_MODES = {
     SubCommand.boot: ExecMode.mode_prime,
@@ -656,7 +661,7 @@ SUB_COMMAND_MODES = {
 }
 
 SUB_COMMAND_ALIASES = {"reboot": SubCommand.reset}
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class EnvVar(object, metaclass=NameTable):
     """Environment variables of the protocol between the processes of a chain (and the user's knobs)."""
@@ -668,7 +673,7 @@ class EnvVar(object, metaclass=NameTable):
     PROTOPRIMER_STDERR_LOG_LEVEL = "PROTOPRIMER_STDERR_LOG_LEVEL"
     PROTOPRIMER_CONF_BASENAME = "PROTOPRIMER_CONF_BASENAME"
     PROTOPRIMER_VENV_DRIVER = "PROTOPRIMER_VENV_DRIVER"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 class ConfLeap(object, metaclass=NameTable):
     """The hops of configuration discovery, in order."""
@@ -678,7 +683,7 @@ class ConfLeap(object, metaclass=NameTable):
     leap_client = "leap_client"
     leap_env = "leap_env"
     leap_derived = "leap_derived"
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 CONF_LEAPS = (ConfLeap.leap_input, ConfLeap.leap_primer, ConfLeap.leap_client, ConfLeap.leap_env, ConfLeap.leap_derived)
 
@@ -689,7 +694,7 @@ class VenvDriverType(object, metaclass=NameTable):
 
 
 VENV_DRIVERS = (VenvDriverType.venv_pip, VenvDriverType.venv_uv)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 class ExitCode(object):
     """Documented exit codes (docs/exit-codes.md)."""
@@ -706,7 +711,7 @@ class ExitCode(object):
     python_too_old = 9  # the running interpreter is older than 3.7
     file_error = 10  # a file or directory protoprimer needs cannot be read or written (permissions, space)
     interrupted = 130  # Ctrl-C
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 # Config fields: name -> (expected JSON type, what it is for). The names are the public schema.
 PRIMER_FIELDS = ("ref_root_dir_rel_path", "global_conf_dir_rel_path")
