@@ -914,6 +914,10 @@ class StateGraph(object):
     def is_registered(self, name):
         return name in self._factories
 
+    def cached(self, name, default=None):
+        """The value of `name` if this process has evaluated it, else `default` (nothing is evaluated)."""
+        return self._values.get(name, default)
+
     def register(self, name, factory, replace=False):
         """Add a state (names are append-only); with replace=True swap the factory of an existing name and
         return the previous one, so an extension can wrap it."""
@@ -1503,7 +1507,9 @@ def _compute_symlink_path(ctx, p):
 
 
 def _compute_symlink_ensured(ctx, p):
-    """Point the `lconf` link at the selected env when it does not already (writes; prime mode only)."""
+    """Point the `lconf` link at the selected env when it does not already (writes; prime mode only). Done
+    when the boot has succeeded, so that a failed `--env X` leaves the link where it was: the run reads the
+    env's files at their real path meanwhile, and every process of the chain gets `--env X` again."""
     selection = p["state_env_selection_inited"]
     fs = ctx.host.fs
     if selection.env_abs is None and fs.lexists(selection.link_path) and not fs.exists(selection.link_path):
@@ -1518,23 +1524,14 @@ def _compute_symlink_ensured(ctx, p):
     return True
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-def _local_conf_path(ctx, p, link_ready):
+def _compute_local_conf_path(ctx, p):
+    """The local config file: through the `lconf` link when it points at the env (the reference's form of
+    the derived value), else in the env dir itself; in the ref root when there is no env."""
     selection = p["state_env_selection_inited"]
     basename = os.path.basename(p["state_primer_conf_file_abs_path_inited"])
     if selection.env_abs is None:
         return os.path.join(p["state_ref_root_dir_abs_path_inited"], basename)
-    if link_ready or selection.link_points_there:
-        return os.path.join(selection.link_path, basename)
-    return os.path.join(selection.env_abs, basename)
-
-
-def _compute_local_conf_path_prime(ctx, p):
-    p["state_local_conf_symlink_ensured"]
-    return _local_conf_path(ctx, p, True)
-
-
-def _compute_local_conf_path(ctx, p):
-    return _local_conf_path(ctx, p, False)
+    return os.path.join(selection.link_path if selection.link_points_there else selection.env_abs, basename)
 
 
 def _compute_env_conf(ctx, p):
@@ -2836,15 +2833,17 @@ def call_client_main(ctx, main_func, argv=None):
 
 
 def _compute_boot_completed(ctx, p):
-    """boot/reset/shell end here: the copy is refreshed (or taken over), then client code or a shell."""
+    """boot/reset/shell end here: the copy is refreshed (or taken over), the `lconf` link points at the env
+    the run used, then client code or a shell."""
     p["state_proto_code_updated"]
+    p["state_local_conf_symlink_ensured"]
     if ctx.restart_after_refresh and ctx.entry_func == EntryFunc.func_boot_env:
         # a reference copy handed over without its main: the refreshed copy takes it from here
         python = ctx.host.env.executable
         replace_process(ctx, python, StateStride.stride_src_updated, p["state_proto_code_file_abs_path_inited"])
     return StateStride.stride_src_updated
-
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 def _compute_command_executed(ctx, p):
     p["state_boot_completed"]
     args = p["state_args_parsed"]
@@ -3069,11 +3068,8 @@ def builtin_states():
         ("selected_env_dir_rel_path_inited", _one("env_selection_inited", _compute_selected_env_rel)),
         ("local_conf_symlink_abs_path_inited", _one("env_selection_inited ref_root_dir_abs_path_inited", _compute_symlink_path)),
         ("local_conf_symlink_ensured", _prime("env_selection_inited", _compute_symlink_ensured)),
-        ("local_conf_file_abs_path_inited", impl_by_mode({
-            ExecMode.mode_prime: _impl("env_selection_inited primer_conf_file_abs_path_inited ref_root_dir_abs_path_inited "
-                                       "local_conf_symlink_ensured", _compute_local_conf_path_prime),
-            None: _impl("env_selection_inited primer_conf_file_abs_path_inited ref_root_dir_abs_path_inited",
-                        _compute_local_conf_path)})),
+        ("local_conf_file_abs_path_inited",
+         _one("env_selection_inited primer_conf_file_abs_path_inited ref_root_dir_abs_path_inited", _compute_local_conf_path)),
         ("env_conf_file_data_loaded", _one("local_conf_file_abs_path_inited env_selection_inited", _compute_env_conf)),
         ("conf_files_checked",
          _one("primer_conf_file_data_loaded client_conf_file_data_loaded env_conf_file_data_loaded", _compute_conf_files_checked)),
@@ -3120,7 +3116,8 @@ def builtin_states():
         ("proto_code_updated",
          _prime("stride_deps_updated_reached proto_code_file_abs_path_inited venv_paths_inited input_start_id_var_loaded",
                 _compute_proto_code_updated)),
-        ("boot_completed", _prime("proto_code_updated proto_code_file_abs_path_inited", _compute_boot_completed)),
+        ("boot_completed", _prime("proto_code_updated proto_code_file_abs_path_inited local_conf_symlink_ensured",
+                                  _compute_boot_completed)),
         ("command_executed",
          _prime("boot_completed args_parsed proto_code_file_abs_path_inited venv_paths_inited local_cache_dir_abs_path_inited",
                 _compute_command_executed)),
@@ -3503,10 +3500,22 @@ class RunContext(object):
         if not isinstance(code, int) or isinstance(code, bool):
             self.log.error("internal error: the run ended with %r instead of an exit code" % (code,))
             code = ExitCode.internal_error
+        if code != 0 and not self.client_answered:
+            self._say_where_the_env_link_stays()
         self.print_exit_line(code)
         self.log.flush_file()
         return code
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    def _say_where_the_env_link_stays(self):
+        """After a failed `--env X` run: the link still points at the env before it, which plain runs use."""
+        selection = self.graph.cached("state_env_selection_inited")
+        fs = self.host.fs
+        if selection is None or not selection.source.startswith("--env") or selection.link_points_there:
+            return
+        if fs.is_symlink(selection.link_path) and fs.exists(selection.link_path):
+            self.log.warning("%s still points at %s (the env before this run): a plain ./prime uses it; fix the "
+                             "cause above and rerun with --env to switch" % (selection.link_path, fs.real_path(selection.link_path)))
+
     def _log_traceback(self):
         if self.log.enabled(20):
             import traceback
@@ -3523,13 +3532,13 @@ class RunContext(object):
         if self.log.enabled(20 if code == 0 or self.client_answered else 50):
             painted = self.log.paint("30;42" if code == 0 else "37;41", status)
             env.write_stderr("%s [%d]: %s\n" % (painted, code, command))
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _check_main_func(main_func):
     module_name, sep, func_name = (main_func or "").partition(":")
     if not sep or not module_name or not func_name:
         raise ValueError("%r is not of the form module:function, for example my_pkg.cli:main" % (main_func,))
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _run_entry(host, entry_func, main_func=None):
     host = host or real_host()
@@ -3548,12 +3557,12 @@ def boot_env(venv_main_func=None, host=None):
     if one is given (without one, `-c`/`shell` or nothing follows the boot). The empty string is what the
     reference's `wrap` writes for "no main" (its instant layout): the same as None."""
     _run_entry(host, EntryFunc.func_boot_env, venv_main_func or None)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def start_app(venv_main_func, host=None):
     """Entry script API: hop into the existing venv and call the client's "module:func" (no CLI)."""
     _run_entry(host, EntryFunc.func_start_app, venv_main_func)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def main(host=None):
     """The kernel file run directly (`./proto_kernel.py [args]`)."""
