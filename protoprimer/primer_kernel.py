@@ -2162,13 +2162,16 @@ def _compute_constraints_path(ctx, p):
 
 
 class VenvCheck(object):
-    """What a venv needs: nothing ("good"), a reinstall ("stale"), or a rebuild ("rebuild"/"missing")."""
+    """What a venv needs: nothing ("good"), a reinstall ("stale"), or a rebuild ("rebuild"/"missing").
+    `fresh`: a stale venv whose declared dependencies changed, built afresh so that it holds only what the
+    projects require now (what a fresh clone gets), as `uv sync` makes a venv match the lock."""
 
-    __slots__ = ("status", "reason")
+    __slots__ = ("status", "reason", "fresh")
 
-    def __init__(self, status, reason):
+    def __init__(self, status, reason, fresh=False):
         self.status = status
         self.reason = reason
+        self.fresh = fresh
 
 
 _REBUILD_KEYS = ("driver", "python", "python_version")
@@ -2199,7 +2202,9 @@ def check_venv(fs, paths, inputs, requirement, stamp=None):
         return VenvCheck("stale", "the last install into %s did not complete" % paths.dir)
     changed = sorted(key for key in inputs if key not in _REBUILD_KEYS and stamp.get(key) != inputs[key])
     if changed:
-        return VenvCheck("stale", "changed since the last install: %s" % ", ".join(_INPUT_TITLES.get(k.split(".")[0], k) for k in changed))
+        fresh = any(key == "install_config" or key.startswith("project.") for key in changed)
+        return VenvCheck("stale", "changed since the last install: %s" % ", ".join(
+            _unique([_INPUT_TITLES.get(k.split(".")[0], k) for k in changed])), fresh)
     return VenvCheck("good", "up to date")
 
 
@@ -2484,11 +2489,14 @@ def _compute_venv_prepared(ctx, p):
     def work(waited):
         fs = ctx.host.fs
         current = check
+        before = (read_stamp(fs, paths.stamp) or {}).get("protoprimer", "unknown")
         if waited:  # the other run may have built, installed and re-pinned: judge the venv afresh
             constraints = p["state_version_constraints_file_abs_path_inited"]
             inputs["constraints"] = _digest(_read_or_empty(fs, constraints))
             current = check_venv(fs, paths, inputs, requirement)
+        previous_pins = None
         if reset:
+            previous_pins = _read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"])
             _reset(ctx, p, paths)
             current = VenvCheck("missing", "reset")
         elif current.status == "good":
@@ -2501,10 +2509,13 @@ def _compute_venv_prepared(ctx, p):
         if candidate.found is not None:
             records["python_found"] = candidate.found
             records["python_found_sig"] = fs.stat_signature(candidate.found)
-        if current.status in ("missing", "rebuild"):
+        if current.status in ("missing", "rebuild") or current.fresh:
             if current.status == "rebuild":
                 ctx.log.warning("rebuilding the venv: %s" % current.reason)
                 _move_aside(ctx, p, paths.dir, "broken")
+            elif current.fresh:
+                ctx.log.notice("%s; a fresh venv, so that what no project requires any more goes" % current.reason)
+                _move_aside(ctx, p, paths.dir, "before")
             driver.create(ctx, inputs["python"], paths)
             if _is_inside(paths.dir, p["state_ref_root_dir_abs_path_inited"]) and not fs.lexists(os.path.join(paths.dir, ".gitignore")):
                 fs.write_text(os.path.join(paths.dir, ".gitignore"), "*\n")  # uv writes its own; venv does not
@@ -2517,7 +2528,8 @@ def _compute_venv_prepared(ctx, p):
         pending = dict((key, inputs[key]) for key in _REBUILD_KEYS)
         pending.update(records)
         write_stamp(fs, paths.stamp, pending)
-        _install_projects(ctx, p, driver, paths)
+        _install_projects(ctx, p, driver, paths, previous_pins)
+        records.update(protoprimer=installed_protoprimer(fs, paths.dir), protoprimer_before=before)
         final = dict(inputs)
         final.update(records)
         final["constraints"] = _digest(_read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"]))
@@ -2575,12 +2587,15 @@ def _reset(ctx, p, paths):
         _move_aside(ctx, p, paths.dir, "before")
     constraints = p["state_version_constraints_file_abs_path_inited"]
     if fs.lexists(constraints):
+        pins = len(_pins(_read_or_empty(fs, constraints)))
         fs.remove(constraints)
-        ctx.log.info("removed the pins %s" % constraints)
+        ctx.log.notice("reset: dropped the %d pins of %s (the lock file); they are made afresh from what installs now"
+                       % (pins, constraints))
     tool_venvs = os.path.join(p["state_local_cache_dir_abs_path_inited"], "venv")
     if fs.lexists(tool_venvs):
+        names = sorted(fs.list_dir(tool_venvs))
         fs.remove_tree(tool_venvs)
-        ctx.log.info("removed the tool venvs %s" % tool_venvs)
+        ctx.log.notice("reset: removed the tool venvs in %s (%s)" % (tool_venvs, ", ".join(names) or "none"))
 
 
 def _verify_new_venv(ctx, paths, requirement):
@@ -2593,9 +2608,12 @@ def _verify_new_venv(ctx, paths, requirement):
         )
 
 
-def _install_projects(ctx, p, driver, paths):
+def _install_projects(ctx, p, driver, paths, previous_pins=None):
+    """Install the projects against the pins, then re-pin from what is installed and say what changed
+    (`previous_pins`: the pins before a reset dropped them)."""
     fs = ctx.host.fs
     constraints = p["state_version_constraints_file_abs_path_inited"]
+    pinned_before = fs.is_file(constraints) or previous_pins is not None
     if not fs.is_file(constraints):
         fs.write_text(constraints, "")
         ctx.log.info("created the empty constraints file %s" % constraints)
@@ -2624,9 +2642,39 @@ def _install_projects(ctx, p, driver, paths):
 
         run_tool(ctx, argv, "installing %s" % ("group %s" % name if name else "the projects"), env=env, hint=hint)
     frozen = run_tool(ctx, driver.freeze_command(paths), "listing the installed versions", env=env, capture=True).stdout
-    if _read_or_empty(fs, constraints) != frozen:
+    before = _read_or_empty(fs, constraints)
+    if before != frozen:
         fs.write_text(constraints, frozen)
         ctx.log.info("pinned %d versions in %s" % (len(frozen.splitlines()), constraints))
+        for line in pin_changes(_pins(before if previous_pins is None else previous_pins), _pins(frozen), pinned_before):
+            ctx.log.notice("%s: %s" % (os.path.basename(constraints), line))
+
+
+def _pins(text):
+    """{canonical name: the pin line} of a constraints/freeze text."""
+    pins = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        name = line.split("==", 1)[0].split("@", 1)[0].strip()
+        if name and not line.startswith("-"):
+            pins[name.lower().replace("_", "-").replace(".", "-")] = line
+    return pins
+
+
+def pin_changes(before, after, report_added=True):
+    """What changed between two pin sets, as lines: dropped (no longer installed), changed, and added
+    (not on a first install, where every pin is new)."""
+    lines = []
+    dropped = sorted(name for name in before if name not in after)
+    changed = sorted(name for name in before if name in after and before[name] != after[name])
+    added = sorted(name for name in after if name not in before)
+    if dropped:
+        lines.append("dropped %s (no longer required)" % ", ".join(before[name] for name in dropped))
+    if changed:
+        lines.append("changed %s" % ", ".join("%s -> %s" % (before[name], after[name]) for name in changed))
+    if added and report_added:
+        lines.append("added %s" % ", ".join(after[name] for name in added))
+    return lines
 
 
 # --- restarts and the handover
@@ -2682,6 +2730,27 @@ def _compute_deps_updated(ctx, p):
     replace_process(ctx, paths.python, StateStride.stride_deps_updated, p["state_proto_code_file_abs_path_inited"])
 
 
+def _situation_changed(ctx, p):
+    """Whether this run's install changed which protoprimer the venv holds (the stamp records it before and
+    after): advice about it is given once per change, never on a warm no-op."""
+    stamp = read_stamp(ctx.host.fs, p["state_venv_paths_inited"].stamp) or {}
+    return stamp.get("built_by") == p["state_input_start_id_var_loaded"] and \
+        stamp.get("protoprimer_before") != stamp.get("protoprimer")
+
+
+def installed_protoprimer(fs, venv_dir):
+    """The version of protoprimer installed in the venv (from its dist-info), or "absent"."""
+    try:
+        site = _site_packages(fs, venv_dir)
+        names = fs.list_dir(site)
+    except (OSError, IndexError):
+        return "absent"
+    for name in names:
+        if name.startswith("protoprimer-") and name.endswith(".dist-info"):
+            return name[len("protoprimer-"):-len(".dist-info")]
+    return "absent"
+
+
 def stride_rank(stride):
     return STRIDE_ORDER.index(stride)
 
@@ -2698,11 +2767,10 @@ def _compute_proto_code_updated(ctx, p):
     if installed_file is not None and fs.same_file(installed_file, copy):
         return False  # the copy is the installed module's own file (an editable install of it): nothing to refresh
     if installed_file is None:
-        stamp = read_stamp(fs, p["state_venv_paths_inited"].stamp) or {}
-        if stamp.get("built_by") == p["state_input_start_id_var_loaded"]:
+        if _situation_changed(ctx, p):
             ctx.log.warning(
                 "protoprimer is not installed in the venv, so the kernel copy %s is not refreshed: add protoprimer "
-                "to the dependencies of a project the venv installs" % copy
+                "to the dependencies of a project the venv installs (said once; leaving it out is fine)" % copy
             )
         return False
     try:
@@ -2714,8 +2782,12 @@ def _compute_proto_code_updated(ctx, p):
     installed = ctx.host.proc.import_module(INSTALLED_KERNEL_MODULE)
     resume = getattr(installed, "resume_chain", None)
     if resume is None:
-        ctx.log.warning("the installed protoprimer %s cannot take over from this kernel copy: the copy is not refreshed"
-                        % getattr(installed, "__version__", "?"))
+        if _situation_changed(ctx, p):
+            ctx.log.warning(
+                "the installed protoprimer %s is older than this kernel copy (%s) and cannot take over, so the copy "
+                "is not refreshed: require protoprimer>=%s in the dependencies (said once)"
+                % (getattr(installed, "__version__", "?"), __version__, __version__.split(".dev")[0])
+            )
         return False
     ctx.log.flush_file()
     # only names and plain values cross; the host only when it is not this process's real one (a test's)
@@ -3367,6 +3439,15 @@ class Log(object):
             self._env.write_stderr("protoprimer: %s\n" % what)
             return None
         return _StatusLine(self._env, what)
+
+    def notice(self, message):
+        """Something the user should know of what a run did (pins dropped or changed, what reset removed):
+        one plain line at the default level, like the progress lines; INFO in the file log."""
+        if self.level <= 20:
+            self.log(20, message)
+        elif self.level <= 30:
+            self.to_file(self._stamped(20, "INFO", message, True)) if self._file is not None else None
+            self._env.write_stderr("protoprimer: %s\n" % message)
 
     def debug(self, message):
         self.log(10, message)
