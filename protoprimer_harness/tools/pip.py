@@ -15,7 +15,8 @@ into a venv bin directory that is not on the command's PATH gets pip's warning.
 
 freeze: "name==version" per distribution, sorted case-insensitively, without pip/setuptools/wheel/distribute
 (--all keeps them); editables as "# Editable install with no version control (name==version)" + "-e DIR"
-unless --exclude-editable.
+unless --exclude-editable; in a venv with `include-system-site-packages = true` the base interpreter's
+distributions too, unless -l/--local.
 """
 
 import os
@@ -117,11 +118,26 @@ def run_pip(call: ToolCall, interpreter, args: List[str]) -> ToolResult:
     if command == "install":
         return _install(call, interpreter, site, rest)
     if command == "freeze":
-        return _freeze(call, site, rest)
+        return _freeze(call, interpreter, site, rest)
     raise unsupported("pip", call.argv, "(sub-command %r)" % command, OptionTable(flags={c: c for c in SUBCOMMANDS}))
 
 
-def _freeze(call: ToolCall, site: str, args: List[str]) -> ToolResult:
+def _global_site(interpreter) -> Optional[str]:
+    """The base interpreter's site-packages when the venv sees it (`include-system-site-packages = true`)."""
+    if not interpreter.is_venv:
+        return None
+    try:
+        with open(os.path.join(interpreter.prefix, "pyvenv.cfg"), encoding="utf-8") as f:
+            cfg = f.read()
+    except OSError:
+        return None
+    if "include-system-site-packages = true" not in cfg:
+        return None
+    major, minor, _ = interpreter.version_info
+    return os.path.join(interpreter.base_prefix, "lib", "python%d.%d" % (major, minor), "site-packages")
+
+
+def _freeze(call: ToolCall, interpreter, site: str, args: List[str]) -> ToolResult:
     try:
         options = parse_options(args, FREEZE_OPTIONS)
     except BadOption as bad:
@@ -129,7 +145,11 @@ def _freeze(call: ToolCall, site: str, args: List[str]) -> ToolResult:
             return pip_usage_error(bad.option, bad.missing)
         raise unsupported("pip freeze", call.argv, bad.option, FREEZE_OPTIONS)
     lines = []
-    for dist in sorted(installed_dists(site).values(), key=lambda d: d.name.lower()):
+    dists = installed_dists(site)
+    global_site = None if options.flag("local") else _global_site(interpreter)
+    if global_site is not None:  # pip lists what the venv sees, global packages included, unless --local
+        dists = dict(installed_dists(global_site), **dists)
+    for dist in sorted(dists.values(), key=lambda d: d.name.lower()):
         if dist.key in FREEZE_SKIP and not options.flag("all"):
             continue
         if dist.editable:

@@ -25,7 +25,7 @@ def pip_install_argv(vpy, constraints, *editables):
 
 
 def pip_freeze_argv(vpy):
-    return [vpy, "-I", "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"]
+    return [vpy, "-I", "-m", "pip", "freeze", "--local", "--exclude-editable", "--disable-pip-version-check"]
 
 
 def site_packages(backend, venv):

@@ -16,7 +16,7 @@ VPY = VENV + "/bin/python"
 SITE = VENV + "/lib/python3.11/site-packages"
 CONSTRAINTS = "/repo/constraints.txt"
 PIP_INSTALL = [VPY, "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
-PIP_FREEZE = [VPY, "-I", "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"]
+PIP_FREEZE = [VPY, "-I", "-m", "pip", "freeze", "--local", "--exclude-editable", "--disable-pip-version-check"]
 CLIENT_PYPROJECT = """\
 [project]
 name = "client"

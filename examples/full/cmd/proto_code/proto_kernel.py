@@ -2370,7 +2370,8 @@ class PipDriver(object):
             "--constraint", constraints] + list(extra_args) + _editable_args(editables)
 
     def freeze_command(self, paths):
-        return [paths.python, "-I", "-m", "pip", "freeze", "--exclude-editable", "--disable-pip-version-check"]
+        # --local: a venv that sees the global site-packages (include-system-site-packages) pins only its own
+        return [paths.python, "-I", "-m", "pip", "freeze", "--local", "--exclude-editable", "--disable-pip-version-check"]
 
 
 class UvDriver(object):
