@@ -155,7 +155,7 @@ class UvTool:
 
     usage = ("UV --version | UV venv [-q|-v] [--no-python-downloads] --python SEL VENV | UV pip install [-q|-v] "
              "--python VPY [--compile-bytecode] [--constraint FILE] [--editable DIR[extras]]... | "
-             "UV pip freeze --local --exclude-editable --python VPY")
+             "UV pip freeze --exclude-editable --python VPY")
 
     def accepts(self, call: ToolCall) -> bool:
         return call.interpreter is None and read_uv_version(call.program) is not None
