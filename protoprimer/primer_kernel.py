@@ -2553,13 +2553,20 @@ def _prune_moved_aside(ctx, p, venv_dir):
         return
     base = os.path.basename(venv_dir)
     aside = sorted(
-        (name.rsplit(".", 2)[-2:], name)
+        (_start_id_order(name), name)
         for name in fs.list_dir(tmp_dir)
         if name.startswith(base + ".broken.") or name.startswith(base + ".before.")
     )
     for _, name in aside[: max(len(aside) - MAX_MOVED_ASIDE, 0)]:
         fs.remove_tree(os.path.join(tmp_dir, name))
         ctx.log.info("removed the old venv %s" % os.path.join(tmp_dir, name))
+
+
+def _start_id_order(name):
+    """Orders names that end with a start id (`<...>.<UTC time>Z.<pid>`) by time, then by pid as a number."""
+    parts = name.rsplit(".", 2)
+    pid = parts[-1] if len(parts) == 3 else ""
+    return (parts[-2] if len(parts) == 3 else name, int(pid) if pid.isdigit() else -1)
 
 
 def make_generated_dir(ctx, p, path):
@@ -2579,6 +2586,7 @@ def _move_aside(ctx, p, path, why):
     make_generated_dir(ctx, p, os.path.dirname(target))
     ctx.host.fs.move(path, target)
     ctx.log.info("moved %s aside to %s" % (path, target))
+    _prune_moved_aside(ctx, p, path)  # builds that fail (or are cut short) must not pile venvs up either
 
 
 def _reset(ctx, p, paths):
@@ -3043,7 +3051,8 @@ def _compute_file_log_configured(ctx, p):
         fs = ctx.host.fs
         if fs.is_dir(log_dir):
             old = [name for name in fs.list_dir(log_dir) if name.startswith(prefix + ".") and name.endswith(".log")]
-            for name in sorted(old)[:len(old) - (MAX_LOG_FILES - 1)]:
+            old.sort(key=lambda name: _start_id_order(name[:-len(".log")]))
+            for name in old[:max(0, len(old) - (MAX_LOG_FILES - 1))]:
                 fs.remove(os.path.join(log_dir, name))
     return path
 

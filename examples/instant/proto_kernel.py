@@ -2553,7 +2553,7 @@ def _prune_moved_aside(ctx, p, venv_dir):
         return
     base = os.path.basename(venv_dir)
     aside = sorted(
-        (name.rsplit(".", 2)[-2:], name)
+        (_start_id_order(name), name)
         for name in fs.list_dir(tmp_dir)
         if name.startswith(base + ".broken.") or name.startswith(base + ".before.")
     )
@@ -2561,6 +2561,13 @@ def _prune_moved_aside(ctx, p, venv_dir):
         fs.remove_tree(os.path.join(tmp_dir, name))
         ctx.log.info("removed the old venv %s" % os.path.join(tmp_dir, name))
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
+def _start_id_order(name):
+    """Orders names that end with a start id (`<...>.<UTC time>Z.<pid>`) by time, then by pid as a number."""
+    parts = name.rsplit(".", 2)
+    pid = parts[-1] if len(parts) == 3 else ""
+    return (parts[-2] if len(parts) == 3 else name, int(pid) if pid.isdigit() else -1)
+
 
 def make_generated_dir(ctx, p, path):
     """Create a directory the kernel fills (log, tmp, cache dirs, the venv): one made inside the repo gets
@@ -2579,7 +2586,8 @@ def _move_aside(ctx, p, path, why):
     make_generated_dir(ctx, p, os.path.dirname(target))
     ctx.host.fs.move(path, target)
     ctx.log.info("moved %s aside to %s" % (path, target))
-
+    _prune_moved_aside(ctx, p, path)  # builds that fail (or are cut short) must not pile venvs up either
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _reset(ctx, p, paths):
     """reset/reboot: the old venv moves aside, the pins and the tool venvs (uv, pip seeds) go; the build starts afresh."""
@@ -2597,7 +2605,7 @@ def _reset(ctx, p, paths):
         names = sorted(fs.list_dir(tool_venvs))
         fs.remove_tree(tool_venvs)
         ctx.log.notice("reset: removed the tool venvs in %s (%s)" % (tool_venvs, ", ".join(names) or "none"))
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _verify_new_venv(ctx, paths, requirement):
     probe = probe_python(ctx.host, paths.python)
@@ -2607,7 +2615,7 @@ def _verify_new_venv(ctx, paths, requirement):
             "the new venv's python %s %s, but Python %s is required" % (paths.python, got, requirement.text),
             ExitCode.tool_failed,
         )
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _install_projects(ctx, p, driver, paths, previous_pins=None):
     """Install the projects against the pins, then re-pin from what is installed and say what changed
@@ -3043,7 +3051,8 @@ def _compute_file_log_configured(ctx, p):
         fs = ctx.host.fs
         if fs.is_dir(log_dir):
             old = [name for name in fs.list_dir(log_dir) if name.startswith(prefix + ".") and name.endswith(".log")]
-            for name in sorted(old)[:len(old) - (MAX_LOG_FILES - 1)]:
+            old.sort(key=lambda name: _start_id_order(name[:-len(".log")]))
+            for name in old[:max(0, len(old) - (MAX_LOG_FILES - 1))]:
                 fs.remove(os.path.join(log_dir, name))
     return path
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
