@@ -477,7 +477,15 @@ def test_the_new_given_keys_build_the_world():
     ('[then.main]\ncalled = "yes"\n', "s.toml: then.main.called must be a boolean"),
     ('[then.main]\n', "s.toml: [then.main] has no expectations"),
     ('[then.shell]\nargv = "bash"\n', "s.toml: then.shell.argv must be an array of strings"),
-    ('[then]\nkilled = 1\n', "s.toml: then.killed must be a boolean"),
+    ('[then]\nkilled = 1\n', "s.toml: then.killed must be a boolean"),    # the keys the compatibility scenarios brought
+    ('[then.command_env]\n', "s.toml: [then.command_env] is empty"),
+    ('[then.command_env."pip"]\n', 's.toml: [then.command_env.pip] has no expectations'),
+    ('[then.command_env."pip"]\nenv_lack = ["X"]\n',
+     "s.toml: unknown key 'then.command_env.pip.env_lack' (did you mean 'env_lacks'?"),
+    ('[then.command_env]\npip = "X"\n', "s.toml: then.command_env.pip must be a table"),
+    ('[then]\nstderr_max_counts = { "x" = -1 }\n', 's.toml: then.stderr_max_counts.x must be 0 or more, got -1'),
+    ('[then]\nstderr_max_counts = { "x" = "1" }\n', "s.toml: then.stderr_max_counts.x must be an integer"),
+    ('[then.main]\nproto_kernel_file = 1\n', "s.toml: then.main.proto_kernel_file must be a string"),
 ])
 def test_the_loader_names_the_file_and_key_of_a_bad_new_key(snippet, message):
     # given

@@ -9,7 +9,7 @@ import pytest
 
 from protoprimer_harness import World
 from protoprimer_harness.programs import entry_call_of
-from protoprimer_harness.scenario import ScenarioError, check_expectations, parse_scenario
+from protoprimer_harness.scenario import check_expectations, parse_scenario
 from protoprimer_harness.stub_kernel import stub_kernel
 
 
@@ -316,25 +316,3 @@ def test_a_command_env_pattern_that_matches_no_command_fails_listing_the_command
     # then
     assert "no command matches '-m pip'; the commands:\n    /usr/bin/python3 -E -s -c PYTHON_PROBE_CODE" in str(
         raised.value)
-
-
-@pytest.mark.parametrize("snippet, message", [
-    ('[then.command_env]\n', "s.toml: [then.command_env] is empty"),
-    ('[then.command_env."pip"]\n', 's.toml: [then.command_env.pip] has no expectations'),
-    ('[then.command_env."pip"]\nenv_lack = ["X"]\n',
-     "s.toml: unknown key 'then.command_env.pip.env_lack' (did you mean 'env_lacks'?"),
-    ('[then.command_env]\npip = "X"\n', "s.toml: then.command_env.pip must be a table"),
-    ('[then]\nstderr_max_counts = { "x" = -1 }\n', 's.toml: then.stderr_max_counts.x must be 0 or more, got -1'),
-    ('[then]\nstderr_max_counts = { "x" = "1" }\n', "s.toml: then.stderr_max_counts.x must be an integer"),
-    ('[then.main]\nproto_kernel_file = 1\n', "s.toml: then.main.proto_kernel_file must be a string"),
-])
-def test_the_loader_names_the_file_and_key_of_a_bad_compat_key(snippet, message):
-    # given
-    text = 'format = 1\ntitle = "t"\n[when]\nrun = "./k.py"\n[then]\nexit = 0\n' + snippet
-    if snippet.startswith("[then]"):
-        text = 'format = 1\ntitle = "t"\n[when]\nrun = "./k.py"\n' + snippet
-    # when
-    with pytest.raises(ScenarioError) as raised:
-        scenario(text)
-    # then
-    assert str(raised.value).startswith(message), str(raised.value)
