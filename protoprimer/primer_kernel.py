@@ -584,12 +584,6 @@ class NameTable(type):
     def __iter__(cls):
         return iter(cls._members)
 
-    def __len__(cls):
-        return len(cls._members)
-
-    def __contains__(cls, value):
-        return value in cls._members
-
 
 class StateStride(object, metaclass=NameTable):
     """The milestones of the restart chain, carried between processes in PROTOPRIMER_PY_EXEC by name.
@@ -1210,8 +1204,7 @@ class DefaultArgs(object):
     import and the building of its parsers, about 6 ms a process."""
 
     sub_command, selected_env_dir, stderr_log_level_verbose, stderr_log_level_quiet = SubCommand.boot, None, 0, 0
-    run_command = final_state = main_func = wrap_entry_func = script_path = None
-    main_args = ()
+    run_command = final_state = main_func = wrap_entry_func = script_path = main_args = None
     print_json = force = fast = False
 
 
@@ -2118,34 +2111,17 @@ def project_metadata_files(fs, project_dir):
 
 
 def _dynamic_files(pyproject):
-    """The files named by `file = ...` under [tool.setuptools.dynamic] (inline tables or sub-tables), read
-    without a TOML parser (the kernel has none on 3.7-3.10): quoted strings on those lines."""
+    """The quoted names under [tool.setuptools.dynamic] (its `file = ...` entries), read without a TOML
+    parser (the kernel has none on 3.7-3.10). An `attr` value comes along too: as a file that does not exist
+    it reads as empty every time, so it never counts as a change."""
     found, section = [], ""
     for line in pyproject.splitlines():
         text = line.split("#", 1)[0].strip()
         if text.startswith("["):
             section = text.strip("[] ")
-            continue
-        if section != "tool.setuptools.dynamic" and not section.startswith("tool.setuptools.dynamic."):
-            continue
-        value = _value_of_key(text, "file")
-        if value is not None:
-            found += [part for i, part in enumerate(value.replace("'", '"').split('"')) if i % 2 == 1 and part]
+        elif section == "tool.setuptools.dynamic" or section.startswith("tool.setuptools.dynamic."):
+            found += [part for i, part in enumerate(text.replace("'", '"').split('"')) if i % 2 and part]
     return found
-
-
-def _value_of_key(text, key):
-    """What follows `key =` in a TOML line (`key` as a whole word), up to a closing brace or the end."""
-    start = 0
-    while True:
-        at = text.find(key, start)
-        if at < 0:
-            return None
-        before = text[at - 1] if at else " "
-        rest = text[at + len(key):].lstrip()
-        if not (before.isalnum() or before in "_-.") and rest.startswith("="):
-            return rest[1:].split("}", 1)[0]
-        start = at + len(key)
 
 
 def _read_or_empty(fs, path):
@@ -2987,7 +2963,7 @@ def _compute_app_started(ctx, p):
         args = p["state_args_parsed"]
         main_func = args.main_func
         _check_main_func_or_usage(main_func)
-        argv = [main_func] + list(args.main_args)  # what follows MODULE:FUNC is the function's own
+        argv = [main_func] + list(args.main_args or ())  # what follows MODULE:FUNC is the function's own
     _isolate_client(ctx, p)
     code = call_client_main(ctx, main_func, argv)
     ctx.client_answered = True  # the app's exit code is its answer: no FAILURE line of the kernel's

@@ -584,26 +584,20 @@ class NameTable(type):
     def __iter__(cls):
         return iter(cls._members)
 
-    def __len__(cls):
-        return len(cls._members)
-
-    def __contains__(cls, value):
-        return value in cls._members
-
 
 class StateStride(object, metaclass=NameTable):
     """The milestones of the restart chain, carried between processes in PROTOPRIMER_PY_EXEC by name.
 
     The names are a protocol shared with older and newer kernels: never rename, only append.
     """
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     stride_py_unknown = "stride_py_unknown"
     stride_py_arbitrary = "stride_py_arbitrary"
     stride_py_required = "stride_py_required"
     stride_py_venv = "stride_py_venv"
     stride_deps_updated = "stride_deps_updated"
     stride_src_updated = "stride_src_updated"
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 STRIDE_ORDER = (StateStride.stride_py_unknown, StateStride.stride_py_arbitrary, StateStride.stride_py_required,
                 StateStride.stride_py_venv, StateStride.stride_deps_updated, StateStride.stride_src_updated)
@@ -617,14 +611,14 @@ class EntryFunc(object, metaclass=NameTable):
     func_call_lib = "call_lib"  # get_config() from client code: in-process, no CLI, no restarts, no writes
     func_run_main = "run_main"  # the kernel file run directly: CLI like boot_env, no client main
 
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 ENTRY_FUNCS = (EntryFunc.func_boot_env, EntryFunc.func_start_app, EntryFunc.func_call_lib, EntryFunc.func_run_main)
 
 
 class ExecMode(object, metaclass=NameTable):
     """What the run has to do: the second graph coordinate, derived from the sub-command (or from the
     entry function when there is no CLI). Known only after the CLI is parsed."""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     mode_read = "mode_read"  # resolve and report config; no restarts that matter, no writes (eval, get_config)
     mode_prime = "mode_prime"  # the whole chain: python, venv, installs, handover (boot, reset, shell)
     mode_start = "mode_start"  # the venv must exist already; one hop into it (start_app, start)
@@ -640,7 +634,7 @@ ENTRY_FUNC_MODES = {
     EntryFunc.func_start_app: (ExecMode.mode_start,),
     EntryFunc.func_call_lib: (ExecMode.mode_read,),
 }
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 class SubCommand(object, metaclass=NameTable):
     boot = "boot"
@@ -649,7 +643,7 @@ class SubCommand(object, metaclass=NameTable):
     shell = "shell"
     start = "start"
     wrap = "wrap"
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 SUB_COMMAND_MODES = {
     SubCommand.boot: ExecMode.mode_prime,
@@ -661,7 +655,7 @@ SUB_COMMAND_MODES = {
 }
 
 SUB_COMMAND_ALIASES = {"reboot": SubCommand.reset}
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 class EnvVar(object, metaclass=NameTable):
     """Environment variables of the protocol between the processes of a chain (and the user's knobs)."""
@@ -673,7 +667,7 @@ class EnvVar(object, metaclass=NameTable):
     PROTOPRIMER_STDERR_LOG_LEVEL = "PROTOPRIMER_STDERR_LOG_LEVEL"
     PROTOPRIMER_CONF_BASENAME = "PROTOPRIMER_CONF_BASENAME"
     PROTOPRIMER_VENV_DRIVER = "PROTOPRIMER_VENV_DRIVER"
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class ConfLeap(object, metaclass=NameTable):
     """The hops of configuration discovery, in order."""
@@ -683,7 +677,7 @@ class ConfLeap(object, metaclass=NameTable):
     leap_client = "leap_client"
     leap_env = "leap_env"
     leap_derived = "leap_derived"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 CONF_LEAPS = (ConfLeap.leap_input, ConfLeap.leap_primer, ConfLeap.leap_client, ConfLeap.leap_env, ConfLeap.leap_derived)
 
@@ -694,7 +688,7 @@ class VenvDriverType(object, metaclass=NameTable):
 
 
 VENV_DRIVERS = (VenvDriverType.venv_pip, VenvDriverType.venv_uv)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class ExitCode(object):
     """Documented exit codes (docs/exit-codes.md)."""
@@ -711,7 +705,7 @@ class ExitCode(object):
     python_too_old = 9  # the running interpreter is older than 3.7
     file_error = 10  # a file or directory protoprimer needs cannot be read or written (permissions, space)
     interrupted = 130  # Ctrl-C
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 # Config fields: name -> (expected JSON type, what it is for). The names are the public schema.
 PRIMER_FIELDS = ("ref_root_dir_rel_path", "global_conf_dir_rel_path")
@@ -1210,8 +1204,7 @@ class DefaultArgs(object):
     import and the building of its parsers, about 6 ms a process."""
 
     sub_command, selected_env_dir, stderr_log_level_verbose, stderr_log_level_quiet = SubCommand.boot, None, 0, 0
-    run_command = final_state = main_func = wrap_entry_func = script_path = None
-    main_args = ()
+    run_command = final_state = main_func = wrap_entry_func = script_path = main_args = None
     print_json = force = fast = False
 
 
@@ -2118,42 +2111,25 @@ def project_metadata_files(fs, project_dir):
 
 
 def _dynamic_files(pyproject):
-    """The files named by `file = ...` under [tool.setuptools.dynamic] (inline tables or sub-tables), read
-    without a TOML parser (the kernel has none on 3.7-3.10): quoted strings on those lines."""
+    """The quoted names under [tool.setuptools.dynamic] (its `file = ...` entries), read without a TOML
+    parser (the kernel has none on 3.7-3.10). An `attr` value comes along too: as a file that does not exist
+    it reads as empty every time, so it never counts as a change."""
     found, section = [], ""
     for line in pyproject.splitlines():
         text = line.split("#", 1)[0].strip()
         if text.startswith("["):
             section = text.strip("[] ")
-            continue
-        if section != "tool.setuptools.dynamic" and not section.startswith("tool.setuptools.dynamic."):
-            continue
-        value = _value_of_key(text, "file")
-        if value is not None:
-            found += [part for i, part in enumerate(value.replace("'", '"').split('"')) if i % 2 == 1 and part]
+        elif section == "tool.setuptools.dynamic" or section.startswith("tool.setuptools.dynamic."):
+            found += [part for i, part in enumerate(text.replace("'", '"').split('"')) if i % 2 and part]
     return found
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
-
-def _value_of_key(text, key):
-    """What follows `key =` in a TOML line (`key` as a whole word), up to a closing brace or the end."""
-    start = 0
-    while True:
-        at = text.find(key, start)
-        if at < 0:
-            return None
-        before = text[at - 1] if at else " "
-        rest = text[at + len(key):].lstrip()
-        if not (before.isalnum() or before in "_-.") and rest.startswith("="):
-            return rest[1:].split("}", 1)[0]
-        start = at + len(key)
-
 
 def _read_or_empty(fs, path):
     try:
         return fs.read_text(path)
     except (OSError, UnicodeDecodeError):
         return ""
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _compute_constraints_path(ctx, p):
     selection = p["state_env_selection_inited"]
@@ -2167,7 +2143,7 @@ class VenvCheck(object):
     projects require now (what a fresh clone gets), as `uv sync` makes a venv match the lock."""
 
     __slots__ = ("status", "reason", "fresh")
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def __init__(self, status, reason, fresh=False):
         self.status = status
         self.reason = reason
@@ -2175,7 +2151,7 @@ class VenvCheck(object):
 
 
 _REBUILD_KEYS = ("driver", "python", "python_version")
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def check_venv(fs, paths, inputs, requirement, stamp=None):
     """Judge a venv without starting a process: the stamp of a completed build, pyvenv.cfg, its python
@@ -2987,7 +2963,7 @@ def _compute_app_started(ctx, p):
         args = p["state_args_parsed"]
         main_func = args.main_func
         _check_main_func_or_usage(main_func)
-        argv = [main_func] + list(args.main_args)  # what follows MODULE:FUNC is the function's own
+        argv = [main_func] + list(args.main_args or ())  # what follows MODULE:FUNC is the function's own
     _isolate_client(ctx, p)
     code = call_client_main(ctx, main_func, argv)
     ctx.client_answered = True  # the app's exit code is its answer: no FAILURE line of the kernel's
