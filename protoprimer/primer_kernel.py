@@ -513,8 +513,8 @@ FAST_ENTRY_FRONT = (
     "# starts the venv's python directly (isolated, without site: the kernel confirms the venv, then loads",
     "# site for client code); otherwise python3 on PATH runs the bootstrap. Regenerate it with `wrap --fast`.",
     'self="$0"',
-    'while [ -h "$self" ]; do  # started through a symlink (~/bin/prime): find the script itself',
-    '    link="$(readlink "$self")"',
+    '# started through a symlink (~/bin/prime): find the script itself (without readlink: the slow path)',
+    'while [ -h "$self" ] && link="$(readlink "$self" 2>/dev/null)"; do',
     '    case "$link" in /*) self="$link" ;; *) self="${{self%/*}}/$link" ;; esac',
     "done",
     'case "$self" in */*) here="${{self%/*}}" ;; *) here=. ;; esac',
@@ -585,7 +585,12 @@ class NameTable(type):
         return iter(cls._members)
 
 
-class StateStride(object, metaclass=NameTable):
+# The base of the name tables, made by calling the metaclass: the `metaclass=` keyword is Python 3 syntax,
+# and the kernel must still parse under Python 2.7 to refuse it with its message.
+NameTables = NameTable("NameTables", (object,), {"__doc__": "A table of protocol names (see NameTable)."})
+
+
+class StateStride(NameTables):
     """The milestones of the restart chain, carried between processes in PROTOPRIMER_PY_EXEC by name.
 
     The names are a protocol shared with older and newer kernels: never rename, only append.
@@ -603,7 +608,7 @@ STRIDE_ORDER = (StateStride.stride_py_unknown, StateStride.stride_py_arbitrary, 
                 StateStride.stride_py_venv, StateStride.stride_deps_updated, StateStride.stride_src_updated)
 
 
-class EntryFunc(object, metaclass=NameTable):
+class EntryFunc(NameTables):
     """How the kernel was entered: the first graph coordinate, known before anything is evaluated."""
 
     func_boot_env = "boot_env"  # an entry script: CLI, restarts, venv, then the client's main
@@ -615,7 +620,7 @@ class EntryFunc(object, metaclass=NameTable):
 ENTRY_FUNCS = (EntryFunc.func_boot_env, EntryFunc.func_start_app, EntryFunc.func_call_lib, EntryFunc.func_run_main)
 
 
-class ExecMode(object, metaclass=NameTable):
+class ExecMode(NameTables):
     """What the run has to do: the second graph coordinate, derived from the sub-command (or from the
     entry function when there is no CLI). Known only after the CLI is parsed."""
 
@@ -636,7 +641,7 @@ ENTRY_FUNC_MODES = {
 }
 
 
-class SubCommand(object, metaclass=NameTable):
+class SubCommand(NameTables):
     boot = "boot"
     reset = "reset"
     eval = "eval"
@@ -657,7 +662,7 @@ SUB_COMMAND_MODES = {
 SUB_COMMAND_ALIASES = {"reboot": SubCommand.reset}
 
 
-class EnvVar(object, metaclass=NameTable):
+class EnvVar(NameTables):
     """Environment variables of the protocol between the processes of a chain (and the user's knobs)."""
 
     PROTOPRIMER_PY_EXEC = "PROTOPRIMER_PY_EXEC"
@@ -669,7 +674,7 @@ class EnvVar(object, metaclass=NameTable):
     PROTOPRIMER_VENV_DRIVER = "PROTOPRIMER_VENV_DRIVER"
 
 
-class ConfLeap(object, metaclass=NameTable):
+class ConfLeap(NameTables):
     """The hops of configuration discovery, in order."""
 
     leap_input = "leap_input"
@@ -682,7 +687,7 @@ class ConfLeap(object, metaclass=NameTable):
 CONF_LEAPS = (ConfLeap.leap_input, ConfLeap.leap_primer, ConfLeap.leap_client, ConfLeap.leap_env, ConfLeap.leap_derived)
 
 
-class VenvDriverType(object, metaclass=NameTable):
+class VenvDriverType(NameTables):
     venv_pip = "venv_pip"
     venv_uv = "venv_uv"
 

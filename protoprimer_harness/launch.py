@@ -203,7 +203,7 @@ def _fast_entry_front(path: str, typed: str, argv: List[str], env: dict, cwd: st
         return None
     if FAST_ENTRY_MARKER not in text:
         return None
-    script = _follow_links(typed, cwd) if 'while [ -h "$self" ]' in text else typed
+    script = _follow_links(typed, cwd) if 'while [ -h "$self" ]' in text and find_executable("readlink", env.get("PATH", "")) else typed
     here = script.rsplit("/", 1)[0] if "/" in script else "."
     venv_line = next(line for line in text.splitlines() if line.startswith('venv="'))
     venv = venv_line[len('venv="'):-1].replace("$here", here)
@@ -214,7 +214,7 @@ def _fast_entry_front(path: str, typed: str, argv: List[str], env: dict, cwd: st
 
 
 def _follow_links(typed: str, cwd: str) -> str:
-    """What the front's `while [ -h "$self" ]` loop makes of $0: each link replaced by its target, a
+    """What the front's `while [ -h "$self" ] && link="$(readlink ...)"` loop (with readlink on PATH) makes of $0: each link replaced by its target, a
     relative target taken relative to the link's directory, until the path is no link."""
     script = typed
     for _ in range(40):  # as the kernel's ELOOP limit: a cycle of links ends the loop

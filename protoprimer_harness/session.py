@@ -63,6 +63,9 @@ def _real_tree_nodes(real_src: str, dst: str, exclude: Sequence[str]) -> List[No
     return nodes
 
 
+COREUTILS_READLINK = "/usr/bin/readlink"
+
+
 def plan_nodes(world: World, kernel_source: bytes) -> List[Node]:
     """Every node to create, in order, with all real content already read."""
     from .tools.shells import shell_file_text
@@ -74,6 +77,8 @@ def plan_nodes(world: World, kernel_source: bytes) -> List[Node]:
         nodes.append((home, "dir", None, False))
     for shell_path, name in sorted(world.shells.items()):
         nodes.append((shell_path, "file", shell_file_text(name).encode("utf-8"), True))
+    if world.shells:  # the coreutils a POSIX shell script may call (the fast entry front's `readlink`)
+        nodes.append((COREUTILS_READLINK, "file", b"#!/bin/sh\n# simulated: coreutils readlink\n", True))
     for path, entry in world.entries.items():
         if isinstance(entry, DirEntry):
             nodes.append((path, "dir", None, False))

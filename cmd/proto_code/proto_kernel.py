@@ -513,8 +513,8 @@ FAST_ENTRY_FRONT = (
     "# starts the venv's python directly (isolated, without site: the kernel confirms the venv, then loads",
     "# site for client code); otherwise python3 on PATH runs the bootstrap. Regenerate it with `wrap --fast`.",
     'self="$0"',
-    'while [ -h "$self" ]; do  # started through a symlink (~/bin/prime): find the script itself',
-    '    link="$(readlink "$self")"',
+    '# started through a symlink (~/bin/prime): find the script itself (without readlink: the slow path)',
+    'while [ -h "$self" ] && link="$(readlink "$self" 2>/dev/null)"; do',
     '    case "$link" in /*) self="$link" ;; *) self="${{self%/*}}/$link" ;; esac',
     "done",
     'case "$self" in */*) here="${{self%/*}}" ;; *) here=. ;; esac',
@@ -585,25 +585,30 @@ class NameTable(type):
         return iter(cls._members)
 
 
-class StateStride(object, metaclass=NameTable):
+# The base of the name tables, made by calling the metaclass: the `metaclass=` keyword is Python 3 syntax,
+# and the kernel must still parse under Python 2.7 to refuse it with its message.
+NameTables = NameTable("NameTables", (object,), {"__doc__": "A table of protocol names (see NameTable)."})
+
+
+class StateStride(NameTables):
     """The milestones of the restart chain, carried between processes in PROTOPRIMER_PY_EXEC by name.
 
     The names are a protocol shared with older and newer kernels: never rename, only append.
     """
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     stride_py_unknown = "stride_py_unknown"
     stride_py_arbitrary = "stride_py_arbitrary"
     stride_py_required = "stride_py_required"
     stride_py_venv = "stride_py_venv"
     stride_deps_updated = "stride_deps_updated"
     stride_src_updated = "stride_src_updated"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 STRIDE_ORDER = (StateStride.stride_py_unknown, StateStride.stride_py_arbitrary, StateStride.stride_py_required,
                 StateStride.stride_py_venv, StateStride.stride_deps_updated, StateStride.stride_src_updated)
 
 
-class EntryFunc(object, metaclass=NameTable):
+class EntryFunc(NameTables):
     """How the kernel was entered: the first graph coordinate, known before anything is evaluated."""
 
     func_boot_env = "boot_env"  # an entry script: CLI, restarts, venv, then the client's main
@@ -611,14 +616,14 @@ class EntryFunc(object, metaclass=NameTable):
     func_call_lib = "call_lib"  # get_config() from client code: in-process, no CLI, no restarts, no writes
     func_run_main = "run_main"  # the kernel file run directly: CLI like boot_env, no client main
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 ENTRY_FUNCS = (EntryFunc.func_boot_env, EntryFunc.func_start_app, EntryFunc.func_call_lib, EntryFunc.func_run_main)
 
 
-class ExecMode(object, metaclass=NameTable):
+class ExecMode(NameTables):
     """What the run has to do: the second graph coordinate, derived from the sub-command (or from the
     entry function when there is no CLI). Known only after the CLI is parsed."""
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     mode_read = "mode_read"  # resolve and report config; no restarts that matter, no writes (eval, get_config)
     mode_prime = "mode_prime"  # the whole chain: python, venv, installs, handover (boot, reset, shell)
     mode_start = "mode_start"  # the venv must exist already; one hop into it (start_app, start)
@@ -634,16 +639,16 @@ ENTRY_FUNC_MODES = {
     EntryFunc.func_start_app: (ExecMode.mode_start,),
     EntryFunc.func_call_lib: (ExecMode.mode_read,),
 }
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-
-class SubCommand(object, metaclass=NameTable):
+class SubCommand(NameTables):
     boot = "boot"
     reset = "reset"
     eval = "eval"
     shell = "shell"
     start = "start"
     wrap = "wrap"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 SUB_COMMAND_MODES = {
     SubCommand.boot: ExecMode.mode_prime,
@@ -655,9 +660,9 @@ SUB_COMMAND_MODES = {
 }
 
 SUB_COMMAND_ALIASES = {"reboot": SubCommand.reset}
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-
-class EnvVar(object, metaclass=NameTable):
+class EnvVar(NameTables):
     """Environment variables of the protocol between the processes of a chain (and the user's knobs)."""
 
     PROTOPRIMER_PY_EXEC = "PROTOPRIMER_PY_EXEC"
@@ -667,9 +672,9 @@ class EnvVar(object, metaclass=NameTable):
     PROTOPRIMER_STDERR_LOG_LEVEL = "PROTOPRIMER_STDERR_LOG_LEVEL"
     PROTOPRIMER_CONF_BASENAME = "PROTOPRIMER_CONF_BASENAME"
     PROTOPRIMER_VENV_DRIVER = "PROTOPRIMER_VENV_DRIVER"
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-class ConfLeap(object, metaclass=NameTable):
+
+class ConfLeap(NameTables):
     """The hops of configuration discovery, in order."""
 
     leap_input = "leap_input"
@@ -677,18 +682,18 @@ class ConfLeap(object, metaclass=NameTable):
     leap_client = "leap_client"
     leap_env = "leap_env"
     leap_derived = "leap_derived"
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 CONF_LEAPS = (ConfLeap.leap_input, ConfLeap.leap_primer, ConfLeap.leap_client, ConfLeap.leap_env, ConfLeap.leap_derived)
 
 
-class VenvDriverType(object, metaclass=NameTable):
+class VenvDriverType(NameTables):
     venv_pip = "venv_pip"
     venv_uv = "venv_uv"
 
 
 VENV_DRIVERS = (VenvDriverType.venv_pip, VenvDriverType.venv_uv)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 class ExitCode(object):
     """Documented exit codes (docs/exit-codes.md)."""
@@ -705,7 +710,7 @@ class ExitCode(object):
     python_too_old = 9  # the running interpreter is older than 3.7
     file_error = 10  # a file or directory protoprimer needs cannot be read or written (permissions, space)
     interrupted = 130  # Ctrl-C
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 # Config fields: name -> (expected JSON type, what it is for). The names are the public schema.
 PRIMER_FIELDS = ("ref_root_dir_rel_path", "global_conf_dir_rel_path")

@@ -43,7 +43,7 @@ def test_reset_rebuilds_the_venv_from_scratch_and_runs_the_main(make_repo):
     aside = moved[0].split(" aside to ")[1]
     assert os.path.isfile(os.path.join(aside, "left-by-the-old-venv"))
     assert not os.path.exists(os.path.join(venv.dir, "left-by-the-old-venv"))
-    assert run.log_lines("removed the pins %s" % repo.path("constraints.txt")), run.describe()
+    assert run.log_lines("pins of %s (the lock file); they are made afresh" % repo.path("constraints.txt")), run.describe()
     assert run.log_lines("creating the venv %s" % venv.dir) and run.log_lines("installing the projects"), run.describe()
     stamp = venv.stamp()
     assert stamp["built_by"] != first_stamp["built_by"]
