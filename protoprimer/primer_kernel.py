@@ -45,16 +45,27 @@ __version__ = "0.14.0.dev0"
 # `protoprimer_harness` package; `tests/contract` keeps the two honest.
 
 
-class RunResult(object):
+class Record(object):
+    """A value object: `__slots__` names its fields in the order the constructor takes them (positionally
+    or by name); `_defaults` are the values of the last fields when they are not given."""
+
+    __slots__ = ()
+    _defaults = ()
+
+    def __init__(self, *values, **named):
+        fields = self.__slots__
+        given = dict(zip(fields[len(fields) - len(self._defaults):], self._defaults))
+        given.update(zip(fields, values))
+        given.update(named)
+        for name in fields:
+            setattr(self, name, given[name])
+
+
+class RunResult(Record):
     """What a finished command left behind: its exit code and its captured output (text)."""
 
     __slots__ = ("argv", "returncode", "stdout", "stderr")
-
-    def __init__(self, argv, returncode, stdout="", stderr=""):
-        self.argv = list(argv)
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
+    _defaults = ("", "")
 
     def __repr__(self):
         return "RunResult(%r, returncode=%r)" % (self.argv, self.returncode)
@@ -67,16 +78,21 @@ class RealFileSystem(object):
         with open(path, "r", encoding="utf-8") as f:
             return f.read()
 
+    @staticmethod
+    def _sibling_of(path):
+        """A temporary sibling of `path` to write and rename over it; the parent directories are created."""
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        return os.path.join(parent, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
+
     def write_text(self, path, text, mode=None):
         """Write atomically: a sibling temporary file is renamed over `path`.
 
         Parent directories are created. `path` itself is replaced, so a caller that wants to update the
         target of a symlink passes the resolved path.
         """
-        parent = os.path.dirname(path)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
-        tmp_path = os.path.join(parent, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
+        tmp_path = self._sibling_of(path)
         try:
             with open(tmp_path, "w", encoding="utf-8", newline="") as f:
                 f.write(text)
@@ -108,19 +124,14 @@ class RealFileSystem(object):
 
     def make_symlink(self, target, path):
         """Point the symlink `path` at `target` (text as given), replacing an existing link atomically."""
-        parent = os.path.dirname(path)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
-        tmp_path = os.path.join(parent, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
+        tmp_path = self._sibling_of(path)
         if os.path.lexists(tmp_path):
             os.remove(tmp_path)
         os.symlink(target, tmp_path)
         os.replace(tmp_path, path)
 
     def append_text(self, path, text):
-        parent = os.path.dirname(path)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
+        self._sibling_of(path)  # the parent directories
         with open(path, "a", encoding="utf-8") as f:
             f.write(text)
 
@@ -192,7 +203,7 @@ class RealProcesses(object):
                 universal_newlines=True,
             )
         except OSError as e:
-            return RunResult(argv, 127, "", "cannot run %s: %s" % (argv[0], e.strerror or e))
+            return RunResult(list(argv), 127, "", "cannot run %s: %s" % (argv[0], e.strerror or e))
         if on_tick is None:
             stdout, stderr = child.communicate()
         else:
@@ -204,7 +215,7 @@ class RealProcesses(object):
                     break
                 except subprocess.TimeoutExpired:
                     on_tick(time.time() - started)
-        return RunResult(argv, child.returncode, stdout or "", stderr or "")
+        return RunResult(list(argv), child.returncode, stdout or "", stderr or "")
 
     def replace(self, argv, env):
         """Replace this process with `argv` (argv[0] is the executable's path). Never returns."""
@@ -442,15 +453,10 @@ class RealEnvironment(object):
 # endregion: adapters
 
 
-class Host(object):
+class Host(Record):
     """The world as the kernel sees it: a filesystem, processes and an environment."""
 
     __slots__ = ("fs", "proc", "env")
-
-    def __init__(self, fs, proc, env):
-        self.fs = fs
-        self.proc = proc
-        self.env = env
 
 
 def real_host():
@@ -966,41 +972,24 @@ def _short_repr(value):
 # region: states
 
 
-class ConfFile(object):
+class ConfFile(Record):
     """A config file as read: where it is, whether it exists, and its JSON object (empty when missing)."""
 
     __slots__ = ("path", "present", "data")
 
-    def __init__(self, path, present, data):
-        self.path = path
-        self.present = present
-        self.data = data
 
-
-class EnvSelection(object):
+class EnvSelection(Record):
     """Which env dir this run uses, why, and the state of the `lconf` link that names it."""
 
     __slots__ = ("env_abs", "env_rel", "source", "link_path", "link_points_there")
 
-    def __init__(self, env_abs, env_rel, source, link_path, link_points_there):
-        self.env_abs = env_abs
-        self.env_rel = env_rel
-        self.source = source
-        self.link_path = link_path
-        self.link_points_there = link_points_there
 
-
-class PythonCandidate(object):
+class PythonCandidate(Record):
     """An interpreter found for the required version (`path` is its sys.executable; `found` the PATH hit
     that led to it, such as a pyenv shim), or the record of why none was."""
 
     __slots__ = ("path", "version", "tried", "found")
-
-    def __init__(self, path, version, tried, found=None):
-        self.path = path
-        self.version = version
-        self.tried = tried
-        self.found = found
+    _defaults = (None,)
 
 
 def _json_type_name(value):
@@ -1204,13 +1193,45 @@ def _compute_proto_code_var(ctx, p):
     return os.path.normpath(value)
 
 
-class DefaultArgs(object):
-    """What parse_cli([]) returns, without argparse: a run without arguments (a warm ./prime) saves its
-    import and the building of its parsers, about 6 ms a process."""
+# The CLI in two tables: they build the parser, tell the sub-command scan which options take a value, and
+# give DefaultArgs. Sub-commands: (name, aliases, help). Options: (sub-command, or "*" for the common ones
+# accepted before and after it; option strings, none for a positional; dest; kind: "count", "flag", "value",
+# "required" (a value that must be given), "rest" (every word after it) or a tuple of choices; metavar; help).
+CLI_SUB_COMMANDS = (
+    (SubCommand.boot, (), "bootstrap the venv, then run the entry script's client main (if it names one), then "
+                          "COMMAND (with -c); the default sub-command"),
+    (SubCommand.reset, ("reboot",), "rebuild the venv from scratch: drop it, the pins and the tool venvs, then boot"),
+    (SubCommand.eval, (), "print the effective config and write nothing"),
+    (SubCommand.shell, (), "bootstrap, then start a shell with the venv activated (or run COMMAND in it)"),
+    (SubCommand.start, (), "run MODULE:FUNC inside the venv, which must exist already"),
+    (SubCommand.wrap, (), "write an entry script that loads this kernel copy"),
+)
+CLI_OPTIONS = (
+    ("*", ("-v", "--verbose"), "stderr_log_level_verbose", "count", None, "log more to stderr (repeat for more: -v INFO, -vv DEBUG)"),
+    ("*", ("-q", "--quiet"), "stderr_log_level_quiet", "count", None, "log less to stderr (repeat for less)"),
+    ("*", ("-e", "--env"), "selected_env_dir", "value", "DIR",
+     "use the env dir DIR (relative to the ref root, or to the current dir) and point lconf at it"),
+    (SubCommand.boot, ("-c", "--command"), "run_command", "value", "COMMAND", "run COMMAND in a shell with the venv activated"),
+    (SubCommand.boot, ("--final_state",), "final_state", "value", "STATE", "stop at the state STATE of the graph (for debugging)"),
+    (SubCommand.eval, ("--json",), "print_json", "flag", None, "print one JSON document instead of one per leap"),
+    (SubCommand.shell, ("-c", "--command"), "run_command", "value", "COMMAND", "run COMMAND instead of an interactive shell"),
+    (SubCommand.start, (), "main_func", "value", "MODULE:FUNC", None),
+    (SubCommand.start, (), "main_args", "rest", "ARG", "passed to the function as sys.argv[1:]"),
+    (SubCommand.wrap, (), "wrap_entry_func", ("boot_env", "start_app"), "ENTRY_FUNC", None),
+    (SubCommand.wrap, ("-s", "--script"), "script_path", "required", "PATH", "where to write the script"),
+    (SubCommand.wrap, ("-m", "--main"), "main_func", "value", "MODULE:FUNC", "the client function the script calls"),
+    (SubCommand.wrap, ("--force",), "force", "flag", None, "overwrite a different existing file"),
+    (SubCommand.wrap, ("--fast",), "fast", "flag", None,
+     "a POSIX-shell front that starts the venv's python directly when the venv is known good"),
+)
+_VALUE_OPTIONS = tuple(flag for option in CLI_OPTIONS if option[3] in ("value", "required") for flag in option[1])
 
-    sub_command, selected_env_dir, stderr_log_level_verbose, stderr_log_level_quiet = SubCommand.boot, None, 0, 0
-    run_command = final_state = main_func = wrap_entry_func = script_path = main_args = None
-    print_json = force = fast = False
+# What parse_cli([]) returns, without argparse: a run without arguments (a warm ./prime) saves its import
+# and the building of its parsers, about 6 ms a process.
+DefaultArgs = type("DefaultArgs", (object,), dict(
+    [(option[2], {"count": 0, "flag": False}.get(option[3])) for option in CLI_OPTIONS]
+    + [("sub_command", SubCommand.boot), ("__doc__", "The arguments of a run without any.")]
+))
 
 
 def _compute_args(ctx, p):
@@ -1240,14 +1261,16 @@ def _compute_log_level_var(ctx, p):
     return None
 
 
-def _log_level_from_var(ctx, p):
+def _args(ctx, p):
+    """The parsed CLI where the entry function has one (boot_env, run_main; see `_with_args`), else what a
+    run without arguments gets."""
+    return p["state_args_parsed"] if ctx.coordinates.entry_func in _APP else DefaultArgs
+
+
+def _compute_log_level(ctx, p):
     level = p["state_input_stderr_log_level_var_loaded"]
-    return 30 if level is None else level
-
-
-def _log_level_with_args(ctx, p):
-    args = p["state_args_parsed"]
-    level = _log_level_from_var(ctx, p) + 10 * (args.stderr_log_level_quiet - args.stderr_log_level_verbose)
+    args = _args(ctx, p)
+    level = (30 if level is None else level) + 10 * (args.stderr_log_level_quiet - args.stderr_log_level_verbose)
     return max(level, 0)
 
 
@@ -1273,14 +1296,12 @@ def _compute_exec_mode(ctx, p):
 def _compute_final_target(ctx, p):
     if ctx.forced_target is not None:
         return ctx.forced_target
-    mode = p["state_exec_mode_inited"]
-    if ctx.coordinates.entry_func in (EntryFunc.func_boot_env, EntryFunc.func_run_main):
-        args = p["state_args_parsed"]
-        if getattr(args, "final_state", None):
-            if not ctx.graph.is_registered(args.final_state):
-                raise UsageError("--final_state %s: no state of that name is registered" % args.final_state)
-            return args.final_state
-    return FINAL_TARGETS[mode]
+    final_state = _args(ctx, p).final_state
+    if final_state:
+        if not ctx.graph.is_registered(final_state):
+            raise UsageError("--final_state %s: no state of that name is registered" % final_state)
+        return final_state
+    return FINAL_TARGETS[p["state_exec_mode_inited"]]
 
 
 # --- phase 2: configuration leaps
@@ -1484,13 +1505,9 @@ def _resolve_env_arg(ctx, ref_root, cli_env):
     raise ConfigError("--env %s: no such directory (looked for %s)" % (cli_env, " and ".join(_unique(candidates))))
 
 
-def _compute_env_selection_from_args(ctx, p):
-    args = p["state_args_parsed"]
-    return _select_env(ctx, p, args.selected_env_dir, resetting=args.sub_command == SubCommand.reset)
-
-
 def _compute_env_selection(ctx, p):
-    return _select_env(ctx, p, None)
+    args = _args(ctx, p)
+    return _select_env(ctx, p, args.selected_env_dir, resetting=args.sub_command == SubCommand.reset)
 
 
 def _compute_selected_env_rel(ctx, p):
@@ -1648,17 +1665,12 @@ def _compute_selector_path(ctx, p):
     return _norm_join(p["state_ref_root_dir_abs_path_inited"], value)
 
 
-class Probe(object):
+class Probe(Record):
     """What an interpreter said about itself (version, sys.executable, its venv dir or None), or the
     `problem` that kept it from answering."""
 
     __slots__ = ("version", "executable", "venv", "problem")
-
-    def __init__(self, version=None, executable=None, venv=None, problem=None):
-        self.version = version
-        self.executable = executable
-        self.venv = venv
-        self.problem = problem
+    _defaults = (None, None, None, None)
 
 
 def probe_python(host, path):
@@ -1826,24 +1838,12 @@ def _print_effective_config(ctx, p, as_one_document):
     return ExitCode.success
 
 
-def _compute_effective_config_printed_app(ctx, p):
+def _compute_effective_config_printed(ctx, p):
     """`eval`: print what resolves, then fail wherever a boot would fail on the same config (a check for
     scripts and CI: the same ERROR line and exit code as ./prime)."""
-    code = _print_effective_config(ctx, p, p["state_args_parsed"].print_json)
+    code = _print_effective_config(ctx, p, _args(ctx, p).print_json)
     check_python_selected(p)
     return code
-
-
-def _compute_effective_config_printed(ctx, p):
-    return _print_effective_config(ctx, p, False)
-
-
-def _effective_config_factory(coords):
-    if coords.exec_mode != ExecMode.mode_read:
-        return None
-    if coords.entry_func in _APP:
-        return StateImpl(_EFFECTIVE_PARENTS_APP, _compute_effective_config_printed_app)
-    return StateImpl(_EFFECTIVE_LEAP_PARENTS, _compute_effective_config_printed)
 
 
 def conf_leaps(p):
@@ -1865,15 +1865,10 @@ def conf_leaps(p):
 # --- the chain: Python selection, the venv, installs, the handover to client code
 
 
-class PythonRequirement(object):
+class PythonRequirement(Record):
     """The required Python version as written, parsed, and where it was written."""
 
     __slots__ = ("text", "version", "source")
-
-    def __init__(self, text, version, source):
-        self.text = text
-        self.version = version
-        self.source = source
 
 
 def _compute_python_requirement(ctx, p):
@@ -2142,17 +2137,13 @@ def _compute_constraints_path(ctx, p):
     return os.path.join(directory, p["state_version_constraints_file_basename_inited"])
 
 
-class VenvCheck(object):
+class VenvCheck(Record):
     """What a venv needs: nothing ("good"), a reinstall ("stale"), or a rebuild ("rebuild"/"missing").
     `fresh`: a stale venv whose declared dependencies changed, built afresh so that it holds only what the
     projects require now (what a fresh clone gets), as `uv sync` makes a venv match the lock."""
 
     __slots__ = ("status", "reason", "fresh")
-
-    def __init__(self, status, reason, fresh=False):
-        self.status = status
-        self.reason = reason
-        self.fresh = fresh
+    _defaults = (False,)
 
 
 _REBUILD_KEYS = ("driver", "python", "python_version")
@@ -3039,16 +3030,6 @@ def _compute_file_log_configured(ctx, p):
 
 
 _APP = (EntryFunc.func_boot_env, EntryFunc.func_run_main)
-_EFFECTIVE_LEAP_PARENTS = (
-    "state_proto_code_file_abs_path_inited",
-    "state_primer_conf_file_abs_path_inited",
-    "state_primer_conf_file_data_loaded",
-    "state_client_conf_file_data_loaded",
-    "state_env_conf_file_data_loaded",
-    "state_derived_conf_data_loaded",
-)
-_EFFECTIVE_PARENTS_APP = ("state_args_parsed",) + _EFFECTIVE_LEAP_PARENTS + (
-    "state_python_candidate_found", "state_python_requirement_inited", "state_global_conf_file_abs_path_inited")
 
 FINAL_TARGETS = {
     ExecMode.mode_read: "state_effective_config_printed",
@@ -3058,10 +3039,11 @@ FINAL_TARGETS = {
 }
 
 
-def _app_or(app_impl, other_impl):
-    """A factory: one implementation for the CLI entry functions (boot_env, run_main), one for the rest."""
-    table = dict((entry, app_impl) for entry in _APP)
-    table[None] = other_impl
+def _with_args(parents, compute):
+    """A factory for a state whose `compute` reads the CLI through `_args`: the entry functions with a CLI
+    (boot_env, run_main) declare `args_parsed` as a parent too, the others read the defaults."""
+    table = dict((entry, _impl(parents + " args_parsed", compute)) for entry in _APP)
+    table[None] = _impl(parents, compute)
     return impl_by_entry(table)
 
 
@@ -3091,6 +3073,10 @@ def _in_mode(mode, parents, compute):
     return impl_by_mode({mode: _impl(parents, compute)})
 
 
+def _in_read_mode(factory):
+    return lambda coords: factory(coords) if coords.exec_mode == ExecMode.mode_read else None
+
+
 def _prime(parents, compute):
     return _in_mode(ExecMode.mode_prime, parents, compute)
 
@@ -3109,13 +3095,11 @@ def builtin_states():
         ("input_proto_code_file_abs_path_var_loaded", _one("input_py_exec_var_loaded", _compute_proto_code_var)),
         ("args_parsed", impl_by_entry(dict((entry, _impl("", _compute_args)) for entry in _APP))),
         ("input_stderr_log_level_var_loaded", _one("", _compute_log_level_var)),
-        ("stderr_log_level_finalized", _app_or(_impl("input_stderr_log_level_var_loaded args_parsed", _log_level_with_args),
-                                               _impl("input_stderr_log_level_var_loaded", _log_level_from_var))),
+        ("stderr_log_level_finalized", _with_args("input_stderr_log_level_var_loaded", _compute_log_level)),
         ("stderr_log_configured", _one("stderr_log_level_finalized", _compute_log_configured)),
         ("input_sub_command_arg_loaded", _sub_command_factory),
         ("exec_mode_inited", _one("input_py_exec_var_loaded input_sub_command_arg_loaded stderr_log_configured", _compute_exec_mode)),
-        ("final_target_inited", _app_or(_impl("exec_mode_inited args_parsed", _compute_final_target),
-                                        _impl("exec_mode_inited", _compute_final_target))),
+        ("final_target_inited", _with_args("exec_mode_inited", _compute_final_target)),
         # phase 2: configuration leaps (input -> primer -> global -> local -> derived)
         ("proto_code_file_abs_path_inited", _one("input_proto_code_file_abs_path_var_loaded", _compute_proto_code_path)),
         ("primer_conf_file_abs_path_inited", _one("proto_code_file_abs_path_inited", _compute_primer_conf_path)),
@@ -3125,9 +3109,7 @@ def builtin_states():
         ("global_conf_file_abs_path_inited",
          _one("primer_conf_file_abs_path_inited global_conf_dir_abs_path_inited", _compute_global_conf_path)),
         ("client_conf_file_data_loaded", _one("global_conf_file_abs_path_inited primer_conf_file_data_loaded", _compute_client_conf)),
-        ("env_selection_inited",
-         _app_or(_impl("args_parsed ref_root_dir_abs_path_inited client_conf_file_data_loaded", _compute_env_selection_from_args),
-                 _impl("ref_root_dir_abs_path_inited client_conf_file_data_loaded", _compute_env_selection))),
+        ("env_selection_inited", _with_args("ref_root_dir_abs_path_inited client_conf_file_data_loaded", _compute_env_selection)),
         ("selected_env_dir_rel_path_inited", _one("env_selection_inited", _compute_selected_env_rel)),
         ("local_conf_symlink_abs_path_inited", _one("env_selection_inited ref_root_dir_abs_path_inited", _compute_symlink_path)),
         ("local_conf_symlink_ensured", _prime("env_selection_inited", _compute_symlink_ensured)),
@@ -3155,7 +3137,10 @@ def builtin_states():
         ("project_descriptors_inited", _one(_CONF, _compute_project_descriptors)),
         ("install_specs_inited", _one(_CONF, _compute_install_specs)),
         ("derived_conf_data_loaded", one_impl(_DERIVED_PARENTS, _compute_derived)),
-        ("effective_config_printed", _effective_config_factory),
+        ("effective_config_printed", _in_read_mode(_with_args(
+            "proto_code_file_abs_path_inited primer_conf_file_abs_path_inited primer_conf_file_data_loaded "
+            "client_conf_file_data_loaded env_conf_file_data_loaded derived_conf_data_loaded python_candidate_found "
+            "python_requirement_inited global_conf_file_abs_path_inited", _compute_effective_config_printed))),
         # the venv, installs, restarts, the handover, and each exec mode's end
         ("venv_paths_inited", _one("local_venv_dir_abs_path_inited local_tmp_dir_abs_path_inited", _compute_venv_paths)),
         ("version_constraints_file_abs_path_inited",
@@ -3215,8 +3200,6 @@ class _ParserExit(Exception):
         self.status = status
 
 
-# Options that take a value: the scan for the sub-command skips their values.
-_VALUE_OPTIONS = ("-e", "--env", "-c", "--command", "--final_state", "-s", "--script", "-m", "--main")
 def _has_sub_command(argv):
     """Whether a positional word (the sub-command, or a stray word) appears in `argv`."""
     skip = False
@@ -3233,19 +3216,31 @@ def _has_sub_command(argv):
     return False
 
 
-def _add_common_options(parser, prefix, default):
-    parser.add_argument(
-        "-v", "--verbose", action="count", dest=prefix + "stderr_log_level_verbose", default=default,
-        help="log more to stderr (repeat for more: -v INFO, -vv DEBUG)",
-    )
-    parser.add_argument(
-        "-q", "--quiet", action="count", dest=prefix + "stderr_log_level_quiet", default=default,
-        help="log less to stderr (repeat for less)",
-    )
-    parser.add_argument(
-        "-e", "--env", dest=prefix + "selected_env_dir", metavar="DIR", default=None if default == 0 else default,
-        help="use the env dir DIR (relative to the ref root, or to the current dir) and point lconf at it",
-    )
+def _add_options(parser, sub_command, prefix="", suppress=None):
+    """Add the options of `sub_command` ("*": the common ones) from CLI_OPTIONS. In a sub-command's parser
+    the common ones get the `sub_` prefix and no default (`suppress`), so that parse_cli can add them up."""
+    import argparse
+
+    for where, flags, dest, kind, metavar, help_text in CLI_OPTIONS:
+        if where != sub_command:
+            continue
+        options = {"help": help_text}
+        if kind in ("count", "flag"):
+            options["action"] = "count" if kind == "count" else "store_true"
+            options["default"] = suppress if suppress else DefaultArgs.__dict__[dest]
+        else:
+            options["metavar"] = metavar
+            if isinstance(kind, tuple):
+                options["choices"] = kind
+            elif kind == "rest":
+                options["nargs"] = argparse.REMAINDER
+            elif flags:
+                options["required"] = kind == "required"
+                options["default"] = suppress
+        if flags:
+            parser.add_argument(*flags, dest=prefix + dest, **options)
+        else:
+            parser.add_argument(dest, **options)
 
 
 def build_cli_parser(env, prog):
@@ -3275,36 +3270,12 @@ def build_cli_parser(env, prog):
                "the venv. Version: %s | kernel: %s" % (prog, __version__, env.kernel_path),
         formatter_class=formatter,
     )
-    _add_common_options(parser, "", 0)
+    _add_options(parser, "*")
     subs = parser.add_subparsers(dest="sub_command", metavar="SUB_COMMAND", title="sub-commands")
-    suppress = argparse.SUPPRESS
-
-    def sub(name, help_text, aliases=()):
+    for name, aliases, help_text in CLI_SUB_COMMANDS:
         sub_parser = subs.add_parser(name, help=help_text, description=help_text, aliases=list(aliases), formatter_class=formatter)
-        _add_common_options(sub_parser, "sub_", suppress)
-        return sub_parser
-
-    boot = sub(SubCommand.boot, "bootstrap the venv, then run the entry script's client main (if it names one), then "
-                                "COMMAND (with -c); the default sub-command")
-    boot.add_argument("-c", "--command", dest="run_command", metavar="COMMAND", help="run COMMAND in a shell with the venv activated")
-    boot.add_argument("--final_state", metavar="STATE", help="stop at the state STATE of the graph (for debugging)")
-    sub(SubCommand.reset, "rebuild the venv from scratch: drop it, the pins and the tool venvs, then boot", aliases=("reboot",))
-    ev = sub(SubCommand.eval, "print the effective config and write nothing")
-    ev.add_argument("--json", dest="print_json", action="store_true", help="print one JSON document instead of one per leap")
-    shell = sub(SubCommand.shell, "bootstrap, then start a shell with the venv activated (or run COMMAND in it)")
-    shell.add_argument("-c", "--command", dest="run_command", metavar="COMMAND", help="run COMMAND instead of an interactive shell")
-    start = sub(SubCommand.start, "run MODULE:FUNC inside the venv, which must exist already")
-    start.add_argument("main_func", metavar="MODULE:FUNC")
-    start.add_argument("main_args", nargs=argparse.REMAINDER, metavar="ARG", help="passed to the function as sys.argv[1:]")
-    wrap = sub(SubCommand.wrap, "write an entry script that loads this kernel copy")
-    wrap.add_argument("wrap_entry_func", metavar="ENTRY_FUNC", choices=("boot_env", "start_app"))
-    wrap.add_argument("-s", "--script", dest="script_path", metavar="PATH", required=True, help="where to write the script")
-    wrap.add_argument("-m", "--main", dest="main_func", metavar="MODULE:FUNC", help="the client function the script calls")
-    wrap.add_argument("--force", action="store_true", help="overwrite a different existing file")
-    wrap.add_argument(
-        "--fast", action="store_true",
-        help="a POSIX-shell front that starts the venv's python directly when the venv is known good",
-    )
+        _add_options(sub_parser, "*", "sub_", argparse.SUPPRESS)
+        _add_options(sub_parser, name)
     return parser
 
 
