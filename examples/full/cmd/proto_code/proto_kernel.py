@@ -1600,9 +1600,13 @@ def _compute_conf_files_checked(ctx, p):
             else:
                 import difflib
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
-                nearest = difflib.get_close_matches(field, sorted(known) + sorted(FIELD_TYPES), 1, 0.75)
-                message = "%s: unknown field %s is ignored (%s)" % (
-                    conf.path, field, "did you mean %s?" % nearest[0] if nearest else "known fields: docs/config.md")
+                nearest = difflib.get_close_matches(field, sorted(FIELD_TYPES), 1, 0.75)
+                hint = "known fields: docs/config.md"
+                if nearest:
+                    belongs = [_LEAP_TITLES[leap] for leap, fields in ROLE_FIELDS.items() if nearest[0] in fields]
+                    hint = "did you mean %s?%s" % (nearest[0], "" if nearest[0] in known else
+                                                   " It is read from the %s config" % " or ".join(belongs))
+                message = "%s: unknown field %s is ignored (%s)" % (conf.path, field, hint)
             ctx.warn_once("field:%s:%s" % (conf.path, field), message)
     return True
 
@@ -1616,14 +1620,14 @@ _LEAP_TITLES = {
 
 # --- derived fields
 
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def parse_python_version(text):
     """'3', '3.11' or '3.11.7' -> a tuple of 1 to 3 ints; anything else -> None."""
     parts = text.strip().split(".")
     if not 1 <= len(parts) <= 3 or not all(part and part.strip("0123456789") == "" for part in parts):
         return None
     return tuple(int(part) for part in parts)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def parse_required_version(text):
     """A required version as users write it -> (numeric prefix as 1 to 3 ints, ignored suffix), or None.
