@@ -733,22 +733,8 @@ COMMON_FIELDS = (
     "project_descriptors",
     "install_specs",
 )
-FIELD_TYPES = {
-    "ref_root_dir_rel_path": str,
-    "global_conf_dir_rel_path": str,
-    "local_conf_symlink_rel_path": str,
-    "default_env_dir_rel_path": str,
-    "required_python_version": str,
-    "python_selector_file_rel_path": str,
-    "local_venv_dir_rel_path": str,
-    "local_log_dir_rel_path": str,
-    "local_tmp_dir_rel_path": str,
-    "local_cache_dir_rel_path": str,
-    "venv_driver": str,
-    "version_constraints_file_basename": str,
-    "project_descriptors": list,
-    "install_specs": list,
-}
+LIST_FIELDS = ("project_descriptors", "install_specs")
+FIELD_TYPES = dict((name, list if name in LIST_FIELDS else str) for name in PRIMER_FIELDS + CLIENT_FIELDS + COMMON_FIELDS)
 # Which leaps read which fields (the "roles" a file plays).
 ROLE_FIELDS = {
     ConfLeap.leap_primer: PRIMER_FIELDS,
