@@ -28,10 +28,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from .errors import ProcessKilled, ProcessReplaced, UnknownCommandError, UnknownMainError, UnsupportedProgramError
 from .fake_environment import ProcessState
 from .fake_interpreters import identify_interpreter
-from .fake_tools import ToolCall
+from .fake_tools import explain_miss
 from .launch import LaunchFailure, find_executable, locate_program, parse_python_args, resolve_launch
 from .machine import FaultHit, FaultTable, LockTable, Machine, command_lines
 from .outcome import CommandRecord, MainCall
+from .tools.base import ToolCall, ToolRefusal, abbreviate_argv
 
 INSTALLED_KERNEL_MODULE = "protoprimer.primer_kernel"
 # The name client code imports the repo's kernel copy by (`import proto_kernel`).
@@ -39,12 +40,6 @@ PROTO_KERNEL_MODULE = "proto_kernel"
 _VERSION_LINE = re.compile(r'^__version__\s*=\s*["\']([^"\']*)["\']', re.MULTILINE)
 # Modules a file loaded with load_file_function may not import: they would reach the real machine.
 BLOCKED_IMPORTS = ("subprocess", "multiprocessing", "pty")
-
-
-def abbreviate_argv(argv: Sequence[str], kernel: Any) -> List[str]:
-    """argv with long well-known arguments replaced by their names (for readable command lines)."""
-    probe = getattr(kernel, "PYTHON_PROBE_CODE", None)
-    return ["PYTHON_PROBE_CODE" if probe is not None and arg == probe else arg for arg in argv]
 
 
 class ShellLaunch:
@@ -189,20 +184,12 @@ class FakeProcesses:
         call = ToolCall(argv, env, cwd, program, interpreter, python, self.kernel, self.machine, die_during)
         for tool in self.tools:
             if tool.accepts(call):
-                result = tool.run(call)
+                try:
+                    result = tool.run(call)
+                except ToolRefusal as refusal:
+                    raise UnknownCommandError(explain_miss(call, self.tools, refused=(tool, refusal.reason))) from None
                 return result.returncode, result.stdout, result.stderr
-        raise UnknownCommandError(self._unknown_command_message(argv, program, interpreter))
-
-    def _unknown_command_message(self, argv, program, interpreter) -> str:
-        what = "a simulated python %s" % interpreter.version if interpreter else "not a simulated interpreter"
-        lines = [
-            "the fake process port does not simulate this command:",
-            "  %s" % shlex.join(abbreviate_argv(argv, self.kernel)),
-            "  (%s resolves to %s: %s)" % (argv[0], program, what),
-            "known tools:",
-        ]
-        lines += ["  %s" % tool.usage for tool in self.tools]
-        return "\n".join(lines)
+        raise UnknownCommandError(explain_miss(call, self.tools))
 
     # --- replace -------------------------------------------------------------------------------------
 

@@ -1,97 +1,82 @@
-"""The tools the fake process port simulates: a table of small handlers.
+"""The tools the fake process port simulates: a table of small handlers, and the report of a miss.
 
-A handler is any object with:
-- `usage`: how it is invoked, for error messages ("<python> [-I -S -E -s -B -u] -c PYTHON_PROBE_CODE");
-- `accepts(call) -> bool`: whether this call is its to answer;
-- `run(call) -> ToolResult`: the answer; it may change the (fake) filesystem as the real tool would.
-The first handler that accepts a call answers it. To simulate a new tool, add a handler to the table
-(`DEFAULT_TOOLS`, or `World.add_tool` for one world). The handlers of the default table live in
+A handler is any object with `usage`, `accepts(call)` and `run(call) -> ToolResult` (and, to explain a
+miss, optionally `name` and `refusal(call)`): `protoprimer_harness.tools.base` says what each means and
+holds the types handlers share (`ToolCall`, `ToolResult`, `ToolRefusal`, re-exported here). The first
+handler that accepts a call answers it. To simulate a new tool, add a handler for one world with
+`World.add_tool` (docs/harness.md, "Adding a tool"); the handlers of the default table live in
 `protoprimer_harness.tools` (one module per tool family); docs/harness.md says what each one models.
 
 A handler that changes the filesystem in several steps may honour `call.die_during` (a fault killing the
 process in the middle of the command) with `protoprimer_harness.tools.common.perform`.
+
+When no handler accepts a call (or the one that did raises `ToolRefusal`), `explain_miss` says so as
+vcrpy explains an unmatched request: the command, the nearest handlers with why each refused it, every
+handler's usage, and how to add one.
 """
 
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+import shlex
+from typing import Any, Optional, Sequence, Tuple
 
-from .fake_interpreters import RunningInterpreter
-from .launch import PythonCommandLine
+from .tools.base import (ToolCall, ToolRefusal, ToolResult, abbreviate_argv, interpreter_refusal, tool_name,
+                         tool_refusal)
+from .tools.pip import PipModuleTool, PipScriptTool
+from .tools.python import BrokenInterpreterTool, PythonProbeTool
+from .tools.shells import ShellTool
+from .tools.uv import UvTool
+from .tools.venv import VenvTool
 
+__all__ = [
+    "DEFAULT_TOOLS", "BrokenInterpreterTool", "PythonProbeTool", "ToolCall", "ToolRefusal", "ToolResult",
+    "default_tools", "explain_miss",
+]
 
-@dataclass(frozen=True)
-class ToolResult:
-    returncode: int
-    stdout: str = ""
-    stderr: str = ""
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """One `run` call as the handlers see it.
-
-    `program` is the absolute path argv[0] resolved to; `interpreter`/`python` are set when it is a
-    simulated interpreter (`python` is None when its flags are not understood); `kernel` is the kernel
-    module under test (for its shared names, e.g. `PYTHON_PROBE_CODE`); `machine` is the session's
-    `protoprimer_harness.machine.Machine` (package index, kernel source, versions); `die_during` is set when a fault
-    kills the process in the middle of this command.
-    """
-
-    argv: List[str]
-    env: Dict[str, str]
-    cwd: str
-    program: str
-    interpreter: Optional[RunningInterpreter]
-    python: Optional[PythonCommandLine]
-    kernel: Any
-    machine: Any = None
-    die_during: bool = False
-
-
-class BrokenInterpreterTool:
-    """Any run of a broken interpreter fails with exit 1 and a loader message."""
-
-    usage = "<broken python> ... (exit 1)"
-
-    def accepts(self, call: ToolCall) -> bool:
-        return call.interpreter is not None and call.interpreter.broken
-
-    def run(self, call: ToolCall) -> ToolResult:
-        return ToolResult(1, "", call.interpreter.failure_message())
-
-
-class PythonProbeTool:
-    """`python [flags] -c PYTHON_PROBE_CODE`: prints version, executable, prefix and base_prefix."""
-
-    usage = "<python> [-I -S -E -s -B -u] -c PYTHON_PROBE_CODE"
-
-    def accepts(self, call: ToolCall) -> bool:
-        return (
-            call.interpreter is not None
-            and call.python is not None
-            and call.python.mode == "code"
-            and call.python.target == call.kernel.PYTHON_PROBE_CODE
-        )
-
-    def run(self, call: ToolCall) -> ToolResult:
-        return ToolResult(0, call.interpreter.probe_output(), "")
+ADD_TOOL_HINT = ("To simulate it, add a tool to the world: `World.add_tool(tool)`, an object with `usage`, "
+                 "`accepts(call)` and `run(call) -> ToolResult`, tried before the default ones "
+                 "(docs/harness.md, \"Adding a tool\").")
 
 
 def default_tools() -> tuple:
     """The default tool table, in the order handlers are tried."""
-    from .tools.pip import PipModuleTool, PipScriptTool
-    from .tools.shells import ShellTool
-    from .tools.uv import UvTool
-    from .tools.venv import VenvTool
-
     return (BrokenInterpreterTool(), PythonProbeTool(), VenvTool(), PipModuleTool(), PipScriptTool(), UvTool(),
             ShellTool())
 
 
-def __getattr__(name: str):
-    # DEFAULT_TOOLS is built on first use: the tool modules import this one (ToolCall, ToolResult).
-    if name == "DEFAULT_TOOLS":
-        tools = default_tools()
-        globals()["DEFAULT_TOOLS"] = tools
-        return tools
-    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+DEFAULT_TOOLS = default_tools()
+
+
+def explain_miss(call: ToolCall, tools: Sequence[Any], refused: Optional[Tuple[Any, str]] = None) -> str:
+    """The report of a command no handler of `tools` answers: the command and what it resolved to, the
+    nearest handlers and why each refused it, every handler's usage, and how to add one. `refused` is
+    the handler that accepted the call and then raised `ToolRefusal`, with its reason."""
+    if call.interpreter is not None:
+        what = "a simulated python %s" % call.interpreter.version
+    else:
+        what = "not a simulated interpreter"
+    lines = [
+        "the fake process port does not simulate this command:",
+        "  %s" % shlex.join(abbreviate_argv(call.argv, call.kernel)),
+        "  (%s resolves to %s: %s)" % (call.argv[0], call.program, what),
+    ]
+    nearest = []
+    for tool in tools:
+        reason = refused[1] if refused is not None and tool is refused[0] else tool_refusal(tool, call)
+        if reason:
+            nearest.append("  %s: %s" % (tool_name(tool), reason))
+    if nearest:
+        lines.append("the nearest tools, and why each refused it:")
+        lines += nearest
+    else:
+        lines.append("no tool is near it: %s" % _unclaimed(call))
+    lines.append("the tools, in the order they are tried:")
+    lines += ["  %s" % tool.usage for tool in tools]
+    lines.append(ADD_TOOL_HINT)
+    return "\n".join(lines)
+
+
+def _unclaimed(call: ToolCall) -> str:
+    if call.interpreter is None:
+        return "none of them runs %s" % call.program
+    if call.python is None:
+        return "python: %s" % interpreter_refusal(call)
+    return "none of them runs `python %s`" % call.python.describe()

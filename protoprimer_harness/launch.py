@@ -12,7 +12,7 @@ import errno
 import os
 import shutil
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from .fake_interpreters import RunningInterpreter, identify_interpreter
 
@@ -65,27 +65,40 @@ class PythonCommandLine:
 
 
 def parse_python_args(args: List[str]) -> Optional[PythonCommandLine]:
-    """Split an interpreter's arguments; None when they use a flag the simulation does not know."""
+    """Split an interpreter's arguments; None when they use a flag the simulation does not know (see
+    `python_args_problem` for which)."""
+    return _read_python_args(args)[0]
+
+
+def python_args_problem(args: List[str]) -> Optional[str]:
+    """Why `parse_python_args(args)` is None ("the interpreter flag -X is not simulated (...)"), else None."""
+    return _read_python_args(args)[1]
+
+
+def _read_python_args(args: List[str]) -> Tuple[Optional[PythonCommandLine], Optional[str]]:
     options = []
     index = 0
     while index < len(args):
         arg = args[index]
         if arg in ("-c", "-m"):
             if index + 1 >= len(args):
-                return None
+                return None, "%s is not followed by its argument" % arg
             mode = "code" if arg == "-c" else "module"
-            return PythonCommandLine(options, mode, args[index + 1], list(args[index + 2 :]))
+            return PythonCommandLine(options, mode, args[index + 1], list(args[index + 2 :])), None
         if arg == "-":
-            return PythonCommandLine(options, "interactive", None, list(args[index + 1 :]))
+            return PythonCommandLine(options, "interactive", None, list(args[index + 1 :])), None
         if arg.startswith("-") and len(arg) > 1:
             letters = arg[1:]
-            if not all(letter in PYTHON_FLAG_LETTERS for letter in letters):
-                return None
+            unknown = [letter for letter in letters if letter not in PYTHON_FLAG_LETTERS]
+            if unknown:
+                flag = arg if arg.startswith("--") else "-" + unknown[0]
+                return None, "the interpreter flag %s is not simulated (the simulated flags: %s)" % (
+                    flag, " ".join("-" + letter for letter in PYTHON_FLAG_LETTERS))
             options.extend("-" + letter for letter in letters)
             index += 1
             continue
-        return PythonCommandLine(options, "script", arg, list(args[index + 1 :]))
-    return PythonCommandLine(options, "interactive", None, [])
+        return PythonCommandLine(options, "script", arg, list(args[index + 1 :])), None
+    return PythonCommandLine(options, "interactive", None, []), None
 
 
 @dataclass(frozen=True)

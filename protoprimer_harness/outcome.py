@@ -1,14 +1,20 @@
 """What a run left behind, and assertions on it that fail with a readable diff.
 
-Every `assert_*` raises `AssertionError` whose message says what was expected and what happened (a
-`difflib` unified diff for lists and multi-line text), followed by the last lines of stderr and stdout.
+Every `assert_*` raises `ExpectationFailure` (an `AssertionError`): a headline saying what was expected and
+what happened, details (a `difflib` unified diff for lists and multi-line text, a list of problems), and the
+last lines of stderr and stdout. Its message is the three in that order; the scenario report
+(protoprimer_harness.scenario_run) shows the headline and details of each failure and the tails once.
 Paths in an outcome are relative to the world's root when under it, absolute otherwise; assertion
 arguments may be given either way.
+
+The helpers that format expected against actual data (`subset_differences`, `quote_key`) are shared with
+the scenario checks, so a mismatch reads the same from Python and from a scenario file.
 """
 
 import difflib
 import json
 import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
@@ -152,6 +158,33 @@ def _tail(title: str, text: str) -> str:
     return "\n".join([header] + shown)
 
 
+def output_tails(stderr: str, stdout: str) -> str:
+    """The last lines of stderr, then of stdout, each under a `--- stderr ---` / `--- stdout ---` header."""
+    return "%s\n%s" % (_tail("stderr", stderr), _tail("stdout", stdout))
+
+
+class ExpectationFailure(AssertionError):
+    """An expectation on a run did not hold.
+
+    `headline` says what was expected and what happened (one line), `details` shows where they differ (a
+    diff, a list of problems; may be empty), `tails` is the end of the run's output (`output_tails`; may
+    be empty). The message is the three, one after the other, so a failed `assert_*` reads in full where
+    pytest shows it; a report of several failures takes `explanation` (headline and details) of each and
+    shows the output once.
+    """
+
+    def __init__(self, headline: str, details: str = "", tails: str = ""):
+        self.headline = headline
+        self.details = details
+        self.tails = tails
+        super().__init__("\n".join(part for part in (headline, details, tails) if part))
+
+    @property
+    def explanation(self) -> str:
+        """The headline and the details, without the output tails."""
+        return "\n".join(part for part in (self.headline, self.details) if part)
+
+
 def _found(entry: Optional[Entry]) -> str:
     return "nothing" if entry is None else "a " + entry.kind
 
@@ -194,24 +227,56 @@ def _command_lines(command: CommandRecord) -> List[str]:
     return [command.line] if command.line == full else [command.line, full]
 
 
-def subset_differences(expected: Any, actual: Any, where: str) -> List[str]:
-    """Where `actual` fails to contain `expected`: dicts recursively by key, anything else by equality
-    (booleans never equal numbers)."""
+def quote_key(key: str) -> str:
+    """A key as TOML writes it in a dotted path: bare when it can be, else quoted (`a`, `"a b"`)."""
+    if re.match(r"^[A-Za-z0-9_-]+$", key):
+        return key
+    return json.dumps(key)
+
+
+def short_repr(value: Any) -> str:
+    """`repr(value)`, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# (type, its TOML name, its JSON name), bool before int (a bool is an int)
+_TYPE_NAMES = ((bool, "boolean", "boolean"), (int, "integer", "number"), (float, "float", "number"),
+               (str, "string", "string"), (list, "array", "array"), (dict, "table", "object"))
+
+
+def type_name(value: Any, toml: bool = False) -> str:
+    """The name of a parsed value's type for messages: JSON's ("number", "object", "null"), or TOML's
+    ("integer", "table", ...) with `toml`."""
+    if value is None and not toml:
+        return "null"
+    for cls, toml_name, json_name in _TYPE_NAMES:
+        if isinstance(value, cls):
+            return toml_name if toml else json_name
+    return "date/time" if toml else type(value).__name__
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def subset_differences(expected: Any, actual: Any, where: str = "") -> List[str]:
+    """Where `actual` fails to contain `expected`, one line each: dicts recursively by key (named by their
+    dotted path), anything else by equality (booleans never equal numbers). Empty when it contains it."""
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return ["%s: expected an object, got %s" % (where or "(top)", json.dumps(actual, default=str))]
+            return ["%s: expected an object, got %s %s" % (where or "(top)", type_name(actual), short_repr(actual))]
         found: List[str] = []
         for key, value in expected.items():
-            path = "%s.%s" % (where, key) if where else str(key)
+            path = "%s.%s" % (where, quote_key(str(key))) if where else quote_key(str(key))
             if key not in actual:
-                found.append("%s: missing (expected %s)" % (path, json.dumps(value, sort_keys=True, default=str)))
+                found.append("%s: missing (expected %s)" % (path, _json(value)))
             else:
                 found.extend(subset_differences(value, actual[key], path))
         return found
     if expected == actual and isinstance(expected, bool) == isinstance(actual, bool):
         return []
-    return ["%s: expected %s, got %s" % (where or "(top)", json.dumps(expected, sort_keys=True, default=str),
-                                         json.dumps(actual, sort_keys=True, default=str))]
+    return ["%s: expected %s, got %s" % (where or "(top)", _json(expected), _json(actual))]
 
 
 @dataclass
@@ -281,13 +346,8 @@ class Outcome:
     # --- failure reporting ---------------------------------------------------------------------------
 
     def fail(self, headline: str, details: str = "") -> None:
-        """Raise the AssertionError every helper raises: headline, details, then the output tails."""
-        parts = [headline]
-        if details:
-            parts.append(details)
-        parts.append(_tail("stderr", self.stderr))
-        parts.append(_tail("stdout", self.stdout))
-        raise AssertionError("\n".join(parts))
+        """Raise the ExpectationFailure every helper raises: headline, details, then the output tails."""
+        raise ExpectationFailure(headline, details, output_tails(self.stderr, self.stdout))
 
     def _fail_lists(self, what: str, expected: Sequence[str], actual: Sequence[str]) -> None:
         self.fail("%s differ" % what, unified_diff(expected, actual, what))
@@ -342,18 +402,17 @@ class Outcome:
             problems.append("proto_kernel_file: expected %s, got %s" % (
                 world_path(proto_kernel_file, self.root),
                 call.proto_kernel_file or "nothing recorded (the main is not the built-in 'import_proto_kernel')"))
-        if config_subset is not None:
-            if call.config is None:
-                problems.append("config: none recorded (%s)" % (call.config_error or
-                                                               "the main is not the built-in 'report'"))
+        # what the built-in mains "report" and "extend" record, checked like stdout_json_subset
+        recorded_by = (("config", config_subset, call.config, call.config_error, "report"),
+                       ("args", args_subset, call.args, call.args_error, "extend"))
+        for what, subset, recorded, error, builtin in recorded_by:
+            if subset is None:
+                continue
+            if recorded is None:
+                reason = error or "the main is not the built-in '%s'" % builtin
+                problems.append("%s: none recorded (%s)" % (what, reason))
             else:
-                problems += ["config: " + d for d in subset_differences(config_subset, call.config, "")]
-        if args_subset is not None:
-            if call.args is None:
-                problems.append("args: none recorded (%s)" % (call.args_error or
-                                                             "the main is not the built-in 'extend'"))
-            else:
-                problems += ["args: " + d for d in subset_differences(args_subset, call.args, "")]
+                problems += ["%s: %s" % (what, d) for d in subset_differences(subset, recorded)]
         if ended is not None and ended != call.ended:
             problems.append("ended: expected %r, got %r" % (ended, call.ended))
         if problems:
@@ -490,7 +549,8 @@ class Outcome:
                       "\n".join("  " + line for line in self.command_lines()) or "  (none)")
         problems = []
         for command in matched:
-            problems += ["%s: %s" % (command.line, p) for p in _env_problems(command.env or {}, env_has, env_lacks, env)]
+            problems += ["%s: %s" % (command.line, p)
+                         for p in _env_problems(command.env or {}, env_has, env_lacks, env)]
         if problems:
             self.fail("the environment of the commands matching %r differs from the expectations:" % pattern,
                       "\n".join("  - " + p for p in problems))

@@ -1,20 +1,29 @@
 """The protoprimer pytest plugin (entry point `pytest11: protoprimer = protoprimer_harness.plugin`).
 
-It collects scenario files (`*.toml` under the `protoprimer_scenario_dirs` ini directories, default
-`scenarios`) as pytest items, registers the `scenario` and `integration` markers, and provides fixtures
-for Python tests: `world`, `run_scenario_file` and the guards `protoprimer_env_guard`,
-`protoprimer_cwd_guard`, `protoprimer_fs_guard`.
+A thin layer over the harness: hooks, collection and fixtures, nothing pytest does not need to see.
 
-Tapes (`*.tape.toml` under the same directories, docs/tapes.md) are collected too, one item each named
-after the file (`eval_json.tape.toml` -> `eval_json`, marker `tape`), and replayed; the tape mode comes
-from `--protoprimer-tape-mode`, else $PROTOPRIMER_TAPE_MODE, else "replay" (a value that is not a mode
-stops the run with the list of valid ones). Precedence: the option wins over the variable.
+- Hooks: the `protoprimer_scenario_dirs` ini option and `--protoprimer-tape-mode`; the `scenario`,
+  `integration` and `tape` markers.
+- Collection: scenario files (`*.toml` under the `protoprimer_scenario_dirs` ini directories, default
+  `scenarios`) and tapes (`*.tape.toml` under the same directories, docs/tapes.md) as items. A tape item is
+  named after its file (`eval_json.tape.toml` -> `eval_json`, marker `tape`) and replayed; the tape mode
+  comes from `--protoprimer-tape-mode`, else $PROTOPRIMER_TAPE_MODE, else "replay" (the option wins; a
+  value that is not a mode stops the run with the list of valid ones).
+- Fixtures: context managers over the classes a user can construct without pytest. `world` is
+  `protoprimer_harness.world.World` inside a `SessionGuard`; the guards `protoprimer_env_guard`,
+  `protoprimer_cwd_guard`, `protoprimer_fs_guard` are `EnvGuard`, `CwdGuard`, `FsGuard`
+  (protoprimer_harness.guards), their `GuardViolation` turned into a test failure; `run_scenario_file` is
+  `load_scenario` + `run_scenario`.
+
+What the plugin changes outside its own items, for the whole pytest process (docs/limitations.md): once a
+scenario or a `world`/`run_scenario_file` fixture runs, pytest's own modules are in pyfakefs'
+`Patcher.SKIPMODULES`, as pyfakefs' own plugin does.
 
 Invariants:
 - loading this module is cheap and safe in any pytest run of any venv that has protoprimer installed:
-  it imports only pytest and the standard library; the harness (pyfakefs, tomli, protoprimer_harness.world, ...)
-  is imported when a scenario or fixture is used, and its absence then fails that test with the
-  install command, never the whole pytest run;
+  it imports only pytest, the standard library and `protoprimer_harness.guards` (standard library only);
+  the harness (pyfakefs, tomli, protoprimer_harness.world, ...) is imported when a scenario or fixture is
+  used, and its absence then fails that test with the install command, never the whole pytest run;
 - a malformed scenario file is a collection error showing the loader's message (file, key, valid
   alternatives) and no harness traceback; a failed scenario shows its expectation report, not a
   traceback.
@@ -25,17 +34,14 @@ import sys
 
 import pytest
 
+from protoprimer_harness.guards import CwdGuard, EnvGuard, FsGuard, GuardViolation, SessionGuard
+
 SCENARIO_DIRS_INI = "protoprimer_scenario_dirs"
 INSTALL_HINT = "pip install 'protoprimer[harness]'"
 TAPE_SUFFIX = ".tape.toml"
 TAPE_MODE_OPTION = "--protoprimer-tape-mode"
 TAPE_MODE_ENV_VAR = "PROTOPRIMER_TAPE_MODE"
 _TAPE_MODE_KEY = pytest.StashKey[str]()
-
-# Ignored by protoprimer_env_guard: pytest itself rewrites it between a test's phases.
-_VOLATILE_ENV = frozenset({"PYTEST_CURRENT_TEST"})
-# Directories protoprimer_fs_guard does not look into (by name, at any depth).
-_FS_GUARD_SKIPPED_DIRS = frozenset({"venv", ".venv", ".git", "__pycache__", ".pytest_cache", ".tox", ".nox"})
 
 
 # region: hooks
@@ -150,9 +156,11 @@ class ScenarioItem(pytest.Item):
             self.add_marker(marker)
 
     def runtest(self):
-        from protoprimer_harness.scenario import run_scenario
+        from protoprimer_harness.scenario import HarnessMissing, run_scenario
 
-        _require_harness("running a scenario")
+        message = _harness_missing("running a scenario")
+        if message:
+            raise HarnessMissing(message)
         _keep_pytest_off_the_fake_filesystem()
         run_scenario(self.scenario, check=True)
 
@@ -232,10 +240,8 @@ def _allow_marker(config, name):
 # region: fixtures
 
 
-def _require_harness(what):
-    """Raise HarnessMissing naming the install command when the harness extra is not installed."""
-    from protoprimer_harness.scenario import HarnessMissing
-
+def _harness_missing(what):
+    """The message naming the install command when the harness extra is not installed; else None."""
     missing = []
     try:
         import pyfakefs  # noqa: F401
@@ -246,16 +252,16 @@ def _require_harness(what):
             import tomli  # noqa: F401
         except ImportError:
             missing.append("tomli")
-    if missing:
-        raise HarnessMissing(
-            "%s needs the protoprimer harness, but %s %s not installed: %s"
-            % (what, " and ".join(missing), "is" if len(missing) == 1 else "are", INSTALL_HINT)
-        )
+    if not missing:
+        return None
+    return "%s needs the protoprimer harness, but %s %s not installed: %s" % (
+        what, " and ".join(missing), "is" if len(missing) == 1 else "are", INSTALL_HINT)
 
 
 def _keep_pytest_off_the_fake_filesystem():
     """Tell pyfakefs not to patch pytest's own modules, so pytest keeps capturing and reporting while
-    a world session is active (what pyfakefs' own plugin does; that plugin may not be loaded)."""
+    a world session is active (what pyfakefs' own plugin does; that plugin may not be loaded). This
+    stays for the rest of the process, for every pyfakefs `Patcher` (docs/limitations.md)."""
     from _pytest import capture
     from pyfakefs.fake_filesystem_unittest import Patcher
 
@@ -269,53 +275,22 @@ def _keep_pytest_off_the_fake_filesystem():
 
 
 def _require_harness_or_fail(what):
-    from protoprimer_harness.scenario import HarnessMissing
-
-    try:
-        _require_harness(what)
-    except HarnessMissing as e:
-        message = str(e)
-    else:
-        _keep_pytest_off_the_fake_filesystem()
-        return
-    pytest.fail(message, pytrace=False)
+    message = _harness_missing(what)
+    if message:
+        pytest.fail(message, pytrace=False)
+    _keep_pytest_off_the_fake_filesystem()
 
 
 @pytest.fixture
 def world():
-    """A factory of simulated worlds: `world()` (or `world(root="/home/me/repo")`) returns a new
-    `protoprimer_harness.world.World`. World sessions still active when the test ends are closed."""
+    """`World` itself, as a factory: `world()` (or `world(root="/home/me/repo")`) is a new plain
+    `protoprimer_harness.world.World`. The test runs inside a `SessionGuard`: world sessions started in it
+    (from these worlds or any other) and still active at its end are closed."""
     _require_harness_or_fail("the `world` fixture")
     from protoprimer_harness.world import World
 
-    sessions = []
-
-    def make_world(*args, **kwargs):
-        new_world = World(*args, **kwargs)
-        activate = new_world.activate
-
-        def tracked_activate(*a, **kw):
-            session = activate(*a, **kw)
-            sessions.append(session)
-            return session
-
-        new_world.activate = tracked_activate
-        return new_world
-
-    yield make_world
-    for session in reversed(sessions):
-        _close_session(session)
-
-
-def _close_session(session):
-    """Leave a world session that a test entered and did not leave (pyfakefs must not outlive it)."""
-    close = getattr(session, "close", None)
-    if callable(close):
-        close()
-        return
-    active = getattr(session, "active", None)
-    if active:
-        session.__exit__(None, None, None)
+    with SessionGuard():
+        yield World
 
 
 @pytest.fixture
@@ -337,108 +312,39 @@ def run_scenario_file(request):
     return run
 
 
+def _failing_on_violation(guard):
+    """A fixture's body: the test runs inside `guard`; what it left changed fails it at teardown."""
+    violation = None
+    try:
+        with guard:
+            yield guard
+    except GuardViolation as e:
+        violation = str(e)
+    if violation:  # outside the `except`, so the report is not "during handling" of another exception
+        pytest.fail(violation, pytrace=False)
+
+
 @pytest.fixture
 def protoprimer_env_guard():
-    """Fail the test if it leaves os.environ changed (the environment is restored first)."""
-    before = dict(os.environ)
-    yield
-    after = dict(os.environ)
-    changes = []
-    for name in sorted(set(before) | set(after)):
-        if name in _VOLATILE_ENV or before.get(name) == after.get(name):
-            continue
-        if name not in before:
-            changes.append("  added    %s=%r" % (name, after[name]))
-        elif name not in after:
-            changes.append("  removed  %s (was %r)" % (name, before[name]))
-        else:
-            changes.append("  changed  %s: %r -> %r" % (name, before[name], after[name]))
-    if changes:
-        for name in set(after) - set(before) - _VOLATILE_ENV:
-            del os.environ[name]
-        for name, value in before.items():
-            if name not in _VOLATILE_ENV and os.environ.get(name) != value:
-                os.environ[name] = value
-        pytest.fail(
-            "the test left os.environ changed (restored now; use monkeypatch.setenv/delenv):\n"
-            + "\n".join(changes),
-            pytrace=False,
-        )
+    """Fail the test if it leaves os.environ changed (the environment is restored first): `EnvGuard`."""
+    yield from _failing_on_violation(EnvGuard(hint="use monkeypatch.setenv/delenv"))
 
 
 @pytest.fixture
 def protoprimer_cwd_guard():
-    """Fail the test if it leaves the working directory changed (it is restored first)."""
-    before = os.getcwd()
-    yield
-    try:
-        after = os.getcwd()
-    except OSError:
-        after = "(a deleted directory)"
-    if after != before:
-        os.chdir(before)
-        pytest.fail(
-            "the test left the working directory changed (restored now; use monkeypatch.chdir):\n"
-            "  before: %s\n  after:  %s" % (before, after),
-            pytrace=False,
-        )
+    """Fail the test if it leaves the working directory changed (it is restored first): `CwdGuard`."""
+    yield from _failing_on_violation(CwdGuard(hint="use monkeypatch.chdir"))
 
 
 @pytest.fixture
 def protoprimer_fs_guard(request):
     """Fail the test if it created, modified or deleted files under the pytest rootdir (venv/, .git/,
-    __pycache__/, *.egg-info and .pytest_cache are not looked at). Tests write to tmp_path."""
-    root = str(request.config.rootpath)
-    skipped = set()
+    __pycache__/, *.egg-info, .pytest_cache, .tox, .nox are not looked at): `FsGuard`. Tests write to
+    tmp_path; a --basetemp inside the rootdir (pytester's subprocess runs) is not looked at either."""
     basetemp = request.config.getoption("basetemp", None)
-    if basetemp:  # --basetemp inside the rootdir (pytester's subprocess runs): tmp_path is fair game
-        skipped.add(os.path.abspath(str(basetemp)))
-    before = _snapshot_tree(root, skipped)
-    yield
-    after = _snapshot_tree(root, skipped)
-    if after == before:
-        return
-    changes = []
-    for path in sorted(set(before) | set(after)):
-        if path not in after:
-            changes.append("  deleted  %s" % os.path.relpath(path, root))
-        elif path not in before:
-            changes.append("  created  %s" % os.path.relpath(path, root))
-        elif before[path] != after[path]:
-            changes.append("  modified %s" % os.path.relpath(path, root))
-    pytest.fail(
-        "the test changed files under the rootdir %s (write to tmp_path instead):\n%s"
-        % (root, "\n".join(changes)),
-        pytrace=False,
-    )
-
-
-def _snapshot_tree(root, skipped=()):
-    """path -> (mtime_ns, size) of every file and symlink under root (directories: path -> None);
-    the directories in `skipped` (absolute paths) are left out."""
-    snapshot = {}
-    pending = [root]
-    while pending:
-        directory = pending.pop()
-        try:
-            entries = os.scandir(directory)
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        name = entry.name
-                        if name in _FS_GUARD_SKIPPED_DIRS or name.endswith(".egg-info") or entry.path in skipped:
-                            continue
-                        snapshot[entry.path + os.sep] = None
-                        pending.append(entry.path)
-                        continue
-                    stat = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                snapshot[entry.path] = (stat.st_mtime_ns, stat.st_size)
-    return snapshot
+    skipped = [basetemp] if basetemp else []
+    yield from _failing_on_violation(
+        FsGuard(request.config.rootpath, hint="write to tmp_path instead", skipped_paths=skipped))
 
 
 # endregion: fixtures

@@ -6,19 +6,25 @@ Invariants:
 - everything read from the real disk (the kernel source, real directories) is read before the patcher
   starts; after that, every file operation of the harness and the kernel hits the fake filesystem;
 - the fake clock and pid counter belong to the session, so they keep increasing across its runs.
+
+`activate(world)` is activation: `World.activate()` calls it. A session reads its world (a
+`protoprimer_harness.world.World`) by attribute and imports only what the world holds
+(`protoprimer_harness.entries`), so the world module can import this one and not the reverse.
 """
 
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from .entries import DirEntry, FileEntry, RealDirEntry, SymlinkEntry
 from .errors import HarnessError
 from .fake_environment import FakeClock, PidCounter
-from .fake_fs import fast_copytree, write_file
+from .fake_fs import active_fake_filesystem, fast_copytree, write_file
+from .fake_interpreters import identify_interpreter
 from .fake_tools import DEFAULT_TOOLS
 from .machine import Machine
 from .outcome import Outcome
 from .runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
-from .world import DirEntry, FileEntry, RealDirEntry, SymlinkEntry, World
+from .tools.shells import shell_file_text
 
 # (absolute path, kind, payload, executable): kind is "dir", "file" (payload bytes) or "symlink" (target).
 Node = Tuple[str, str, Any, bool]
@@ -66,10 +72,8 @@ def _real_tree_nodes(real_src: str, dst: str, exclude: Sequence[str]) -> List[No
 COREUTILS_READLINK = "/usr/bin/readlink"
 
 
-def plan_nodes(world: World, kernel_source: bytes) -> List[Node]:
-    """Every node to create, in order, with all real content already read."""
-    from .tools.shells import shell_file_text
-
+def plan_nodes(world: Any, kernel_source: bytes) -> List[Node]:
+    """Every node to create for `world` (a World), in order, with all real content already read."""
     nodes: List[Node] = [(world.root, "dir", None, False)]
     nodes += [(d, "dir", None, False) for d in world.path]
     home = world.env.get("HOME")
@@ -152,10 +156,25 @@ def _no_message_catalogs():
     return original
 
 
-class WorldSession:
-    """A world on a fake filesystem: run commands in it, read its files. A context manager."""
+def activate(world: Any, kernel: Any = None) -> "WorldSession":
+    """Start one fake filesystem with `world` (a World) in it; `kernel` defaults to
+    protoprimer.primer_kernel. `World.activate()` is this."""
+    return WorldSession(world, kernel=kernel).start()
 
-    def __init__(self, world: World, kernel: Any = None):
+
+def _on_the_fake_filesystem(patcher: Any) -> bool:
+    """Whether this module's `os` and the fake_fs writers' are `patcher`'s fake ones. pyfakefs patches the
+    modules it finds in sys.modules: a stale copy of the harness (one dropped from sys.modules, as pyfakefs
+    drops the modules imported during a session, and pytester those of an in-process run) keeps the real
+    `os`, and would make the world (remove what is in its way, then write) on the real disk."""
+    return getattr(os, "filesystem", None) is patcher.fs and active_fake_filesystem() is patcher.fs
+
+
+class WorldSession:
+    """A world (a `protoprimer_harness.world.World`) on a fake filesystem: run commands in it, read its
+    files. A context manager."""
+
+    def __init__(self, world: Any, kernel: Any = None):
         self.world = world
         self.kernel = kernel if kernel is not None else default_kernel()
         self.clock = FakeClock()
@@ -188,6 +207,13 @@ class WorldSession:
         import shutil
 
         self._copytree, shutil.copytree = shutil.copytree, fast_copytree(shutil.copytree)
+        if not _on_the_fake_filesystem(patcher):
+            self.close()
+            raise HarnessError(
+                "pyfakefs did not patch the harness modules in use (this copy of protoprimer_harness.session was "
+                "imported while another fake filesystem was active, or dropped from sys.modules since): the world "
+                "would be made on the real disk, so it is not. Import protoprimer_harness before starting a fake "
+                "filesystem, and use it through modules that are in sys.modules.")
         try:
             materialise(nodes, self.world.removed)
         except BaseException:
@@ -270,8 +296,6 @@ class WorldSession:
         """A simulated process of `interpreter` (a path in the world; "python3" = /usr/bin/python3) that runs
         no program: `with session.open_process("venv/bin/python") as p: p.proc.run([...])` drives the fake
         ports directly. `env` is merged over the world's env. Returns a `protoprimer_harness.runner.OpenProcess`."""
-        from .fake_interpreters import identify_interpreter
-
         self._require_active()
         path = self.world.interpreter_path(interpreter)
         running = identify_interpreter(path)

@@ -2,7 +2,9 @@
 
 A `World` is pure data: building one touches nothing, not even the real disk (real sources are read in
 `activate()`, before the fake filesystem starts). `activate()` returns a `WorldSession`: one pyfakefs
-filesystem with the world materialised in it, in which any number of commands run.
+filesystem with the world materialised in it, in which any number of commands run. Activation is the
+session's (`protoprimer_harness.session.activate(world)`); this module imports it, never the other way
+round. What the world holds at a path (`FileEntry`, ...) is in `protoprimer_harness.entries`.
 
 Paths given to the builders are relative to `root` unless absolute. Entries are kept in insertion order
 and materialised in that order; adding at a path that already has an entry replaces it.
@@ -12,8 +14,10 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .entries import DirEntry, Entry, FileEntry, RealDirEntry, SymlinkEntry
 from .fake_interpreters import interpreter_file_text, pyvenv_cfg_text
 from .machine import DEFAULT_LOCK_HOLDER_PID, DEFAULT_LOCK_WAIT_LIMIT, FaultSpec, LockSpec
+from .session import WorldSession, activate as activate_world
 
 DEFAULT_ROOT = "/repo"
 DEFAULT_PATH_DIRS = ("/usr/local/bin", "/usr/bin", "/bin")
@@ -51,38 +55,6 @@ class Interpreter:
     @property
     def venv_dir(self) -> str:
         return os.path.dirname(os.path.dirname(self.path))
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """A file: `text`, or the text of the real file `real_source` (read at activation), or the kernel's
-    source when `kernel_source` is set."""
-
-    text: Optional[str] = None
-    executable: bool = False
-    real_source: Optional[str] = None
-    kernel_source: bool = False
-
-
-@dataclass(frozen=True)
-class SymlinkEntry:
-    target: str
-
-
-@dataclass(frozen=True)
-class DirEntry:
-    pass
-
-
-@dataclass(frozen=True)
-class RealDirEntry:
-    """A real directory tree copied in at activation; names in `exclude` are skipped at any depth."""
-
-    real_src: str
-    exclude: Sequence[str] = (".git", "__pycache__")
-
-
-Entry = Union[FileEntry, SymlinkEntry, DirEntry, RealDirEntry]
 
 
 class World:
@@ -250,7 +222,9 @@ class World:
         return self
 
     def add_tool(self, tool: Any) -> "World":
-        """An extra fake tool handler, tried before the default ones."""
+        """An extra fake tool handler, tried before the default ones: an object with `usage`, `accepts(call)`
+        and `run(call) -> ToolResult`, optionally `name` and `refusal(call)` for the report of a command no
+        tool answers (`protoprimer_harness.tools.base`; docs/harness.md, "Adding a tool")."""
         self.tools.append(tool)
         return self
 
@@ -309,17 +283,7 @@ class World:
 
     # --- activation ----------------------------------------------------------------------------------
 
-    def activate(self, kernel: Any = None) -> "WorldSession":
-        """Start one fake filesystem with this world in it; `kernel` defaults to protoprimer.primer_kernel."""
-        from .session import WorldSession
-
-        return WorldSession(self, kernel=kernel).start()
-
-
-def __getattr__(name: str):
-    # `WorldSession` lives in protoprimer_harness.session; importing it lazily keeps this module free of cycles.
-    if name == "WorldSession":
-        from .session import WorldSession
-
-        return WorldSession
-    raise AttributeError(name)
+    def activate(self, kernel: Any = None) -> WorldSession:
+        """Start one fake filesystem with this world in it; `kernel` defaults to protoprimer.primer_kernel.
+        The same as `protoprimer_harness.session.activate(world, kernel)`."""
+        return activate_world(self, kernel=kernel)

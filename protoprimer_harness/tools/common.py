@@ -1,9 +1,10 @@
 """Helpers the fake tools share: option parsing in the style of each tool, steps that a fault can cut."""
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence
 
-from ..errors import ProcessKilled, UnknownCommandError
+from ..errors import ProcessKilled
+from .base import ToolRefusal
 
 
 @dataclass
@@ -96,14 +97,11 @@ def parse_options(args: Sequence[str], table: OptionTable) -> Options:
     return parsed
 
 
-def unsupported(tool: str, argv: Sequence[str], option: str, table: OptionTable) -> UnknownCommandError:
-    """The harness does not model `option` of `tool`: a signal that stops the run and lists what it models."""
-    import shlex
-
-    return UnknownCommandError(
-        "the fake %s does not simulate the option %s in:\n  %s\noptions it simulates: %s"
-        % (tool, option, shlex.join(list(argv)), " ".join(table.known()))
-    )
+def unsupported(what: str, command: str, simulated: Iterable[str], kind: str = "options") -> ToolRefusal:
+    """The harness does not model `what` ("the option --target") of `command` ("pip install"): the
+    refusal a handler's `run` raises, naming what it does simulate."""
+    return ToolRefusal("%s of `%s` is not simulated (the %s it simulates: %s)"
+                       % (what, command, kind, " ".join(simulated)))
 
 
 def perform(call, steps: Sequence[Callable[[], None]], what: str) -> None:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..errors import UnknownCommandError
+from .base import ToolRefusal
 from .dists import InstalledDist, canonical_name, remove_dist, write_dist
 from .index import Candidate, Project, install_order, parse_requirement
 from .projects import ProjectError, project_error_text, read_project, split_extras
@@ -82,7 +82,7 @@ def _looks_like_path(text: str) -> bool:
 
 
 def collect(inputs: InstallInputs, cwd: str, tool: str) -> Collected:
-    """Parse everything the command line names. Raises InstallFailure (or UnknownCommandError for what the
+    """Parse everything the command line names. Raises InstallFailure (or ToolRefusal for what the
     harness does not model: local paths without --editable, VCS or URL requirements)."""
     collected = Collected()
     editables = list(inputs.editables)
@@ -127,9 +127,9 @@ def collect(inputs: InstallInputs, cwd: str, tool: str) -> Collected:
         collected.roots.append(parse_requirement(project.name + ("[%s]" % ",".join(extras) if extras else "")))
     for text, where in requirements:
         if _looks_like_path(text) or "://" in text:
-            raise UnknownCommandError(
-                "the fake %s installs requirements by name from the world's index and local projects with "
-                "--editable only; it does not simulate %r" % (tool, text))
+            raise ToolRefusal(
+                "the requirement %r is not simulated: the fake %s installs requirements by name from the "
+                "world's index, and local projects with --editable" % (text, tool))
         try:
             req = parse_requirement(text)
         except ValueError:

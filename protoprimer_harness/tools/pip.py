@@ -7,7 +7,8 @@ pip runs only for an interpreter whose site-packages holds a pip distribution (e
 install: `[-q|-v]... [--disable-pip-version-check] [--no-input] [-c|--constraint FILE]... [-r FILE]...
 [-U|--upgrade] [--force-reinstall] [--no-deps] [-e|--editable DIR[extras]]... [REQUIREMENT]...`; a few
 options are accepted without effect (--no-cache-dir, --index-url, --no-build-isolation, ...); any other
-option stops the run (UnknownCommandError, listing the simulated ones). Resolution: `protoprimer_harness.tools.index`.
+option stops the run (a `ToolRefusal`: the miss report lists the simulated ones). Resolution:
+`protoprimer_harness.tools.index`.
 Output (stdout) is pip's, abbreviated: "Obtaining file://DIR" per editable, "Collecting X" /
 "Requirement already satisfied: ...", "Installing collected packages: ...", uninstall lines, "Successfully
 installed a-1.0 b-2.0"; nothing with -q. Errors go to stderr in pip's words, exit 1. A script installed
@@ -24,7 +25,7 @@ import shlex
 from typing import List, Optional
 
 from ..fake_interpreters import identify_interpreter
-from ..fake_tools import ToolCall, ToolResult
+from .base import ToolCall, ToolResult, interpreter_refusal, runs_module
 from .common import BadOption, OptionTable, parse_options, perform, unsupported
 from .dists import installed_dists
 from .index import ResolutionError, resolve
@@ -119,7 +120,7 @@ def run_pip(call: ToolCall, interpreter, args: List[str]) -> ToolResult:
         return _install(call, interpreter, site, rest)
     if command == "freeze":
         return _freeze(call, interpreter, site, rest)
-    raise unsupported("pip", call.argv, "(sub-command %r)" % command, OptionTable(flags={c: c for c in SUBCOMMANDS}))
+    raise unsupported("the sub-command %r" % command, "pip", SUBCOMMANDS, "sub-commands")
 
 
 def _global_site(interpreter) -> Optional[str]:
@@ -143,7 +144,7 @@ def _freeze(call: ToolCall, interpreter, site: str, args: List[str]) -> ToolResu
     except BadOption as bad:
         if bad.option in INSTALL_OPTIONS.known():
             return pip_usage_error(bad.option, bad.missing)
-        raise unsupported("pip freeze", call.argv, bad.option, FREEZE_OPTIONS)
+        raise unsupported("the option %s" % bad.option, "pip freeze", FREEZE_OPTIONS.known())
     lines = []
     dists = installed_dists(site)
     global_site = None if options.flag("local") else _global_site(interpreter)
@@ -168,7 +169,7 @@ def _install(call: ToolCall, interpreter, site: str, args: List[str]) -> ToolRes
     except BadOption as bad:
         if bad.missing or bad.option in ("--compile-bytecode", "--python", "-p"):
             return pip_usage_error(bad.option, bad.missing)
-        raise unsupported("pip install", call.argv, bad.option, INSTALL_OPTIONS)
+        raise unsupported("the option %s" % bad.option, "pip install", INSTALL_OPTIONS.known())
     quiet, verbose = options.count("quiet"), options.count("verbose")
     inputs = install_inputs(options)
     if not (inputs.requirements or inputs.editables or inputs.requirement_files):
@@ -236,12 +237,16 @@ def _install(call: ToolCall, interpreter, site: str, args: List[str]) -> ToolRes
 class PipModuleTool:
     """`<python> [flags] -m pip ...`."""
 
+    name = "python -m pip"
     usage = ("<venv python> [-I ...] -m pip install [-q|-v] [--disable-pip-version-check] [--no-input] "
              "[--constraint FILE] [--editable DIR[extras]]... [REQ]... | freeze [--exclude-editable] | --version")
 
     def accepts(self, call: ToolCall) -> bool:
         return (call.interpreter is not None and call.python is not None and call.python.mode == "module"
                 and call.python.target == "pip")
+
+    def refusal(self, call: ToolCall) -> Optional[str]:
+        return interpreter_refusal(call) if runs_module(call, "pip") else None
 
     def run(self, call: ToolCall) -> ToolResult:
         return run_pip(call, call.interpreter, list(call.python.args))
@@ -263,22 +268,36 @@ class PipScriptTool:
     """`VENV/bin/pip ...` (the script the fake venv writes, or the kernel's copy of it in the sh+Python
     form): pip run by the interpreter the script names."""
 
+    name = "VENV/bin/pip"
     usage = "VENV/bin/pip install|freeze|--version ..."
 
     def _interpreter(self, call: ToolCall):
+        return self._read(call)[0]
+
+    def _read(self, call: ToolCall):
+        """(the interpreter the pip script names, None) or (None, why `call` is not such a script)."""
         if call.interpreter is not None:
-            return None
+            return None, "%s is an interpreter, not a pip script" % call.program
         try:
             with open(call.program, "r", encoding="utf-8") as f:
                 head = f.read(4096)
         except (OSError, UnicodeDecodeError):
-            return None
+            return None, "%s is not a text file" % call.program
         if PIP_SCRIPT_MARKER not in head:
-            return None
-        return identify_interpreter(script_interpreter(head) or "")
+            return None, "%s is not a pip script the fake venv or pip wrote" % call.program
+        named = script_interpreter(head) or ""
+        interpreter = identify_interpreter(named)
+        if interpreter is None:
+            return None, "its interpreter %s is not a simulated interpreter" % (named or "(none named)")
+        return interpreter, None
 
     def accepts(self, call: ToolCall) -> bool:
         return self._interpreter(call) is not None
+
+    def refusal(self, call: ToolCall) -> Optional[str]:
+        if call.interpreter is not None or not os.path.basename(call.program).startswith("pip"):
+            return None
+        return self._read(call)[1]
 
     def run(self, call: ToolCall) -> ToolResult:
         interpreter = self._interpreter(call)

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from ..fake_tools import ToolCall, ToolResult
+from .base import ToolCall, ToolResult
 
 SHELL_FILE_MARKER = "harness-fake-shell"
 SHELL_FLAGS = ("-i", "-l", "--login", "--norc", "--noprofile", "--posix")
@@ -93,6 +93,7 @@ def read_shell_argv(name: str, argv: Sequence[str], env: Dict[str, str]) -> Opti
 class ShellTool:
     """`run([SHELL, "-c", CMD])`: recorded, prints nothing, exit 0."""
 
+    name = "shell"
     usage = "<shell> -c COMMAND [NAME ARGS...] (bash, zsh, sh, ...: recorded, exit 0)"
 
     def accepts(self, call: ToolCall) -> bool:
@@ -103,6 +104,15 @@ class ShellTool:
             return False
         invocation = read_shell_argv(name, call.argv, call.env)
         return invocation is not None and invocation.mode == "command"
+
+    def refusal(self, call: ToolCall) -> Optional[str]:
+        name = identify_shell(call.program) if call.interpreter is None else None
+        if name is None:
+            return None
+        if read_shell_argv(name, call.argv, call.env) is None:
+            return "this %s command line is not simulated: run() runs [SHELL, \"-c\", CMD, ...]" % name
+        return ("an interactive %s runs only as a process replacement (replace), not in run(): run() runs "
+                "[SHELL, \"-c\", CMD, ...]" % name)
 
     def run(self, call: ToolCall) -> ToolResult:
         invocation = read_shell_argv(identify_shell(call.program), call.argv, call.env)

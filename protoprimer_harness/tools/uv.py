@@ -18,8 +18,8 @@ import os
 from typing import List, Optional
 
 from ..fake_interpreters import identify_interpreter, read_interpreter_facts
-from ..fake_tools import ToolCall, ToolResult
 from ..launch import find_executable
+from .base import ToolCall, ToolResult
 from .common import BadOption, OptionTable, parse_options, perform, plural, unsupported
 from .dists import UV_FILE_MARKER, installed_dists
 from .index import ResolutionError, resolve
@@ -153,12 +153,18 @@ def find_interpreter(selector: str, call: ToolCall):
 class UvTool:
     """The fake uv executable."""
 
+    name = "uv"
     usage = ("UV --version | UV venv [-q|-v] [--no-python-downloads] --python SEL VENV | UV pip install [-q|-v] "
              "--python VPY [--compile-bytecode] [--constraint FILE] [--editable DIR[extras]]... | "
              "UV pip freeze --exclude-editable --python VPY")
 
     def accepts(self, call: ToolCall) -> bool:
         return call.interpreter is None and read_uv_version(call.program) is not None
+
+    def refusal(self, call: ToolCall) -> Optional[str]:
+        if call.interpreter is not None or os.path.basename(call.program) != "uv":
+            return None
+        return "%s is not the fake uv (the executable `pip install uv` writes into a simulated venv)" % call.program
 
     def run(self, call: ToolCall) -> ToolResult:
         version = read_uv_version(call.program)
@@ -171,8 +177,8 @@ class UvTool:
             return self._install(call, args[2:])
         if args[:2] == ["pip", "freeze"]:
             return self._freeze(call, args[2:])
-        raise unsupported("uv", call.argv, "(command %s)" % " ".join(args[:2]), OptionTable(
-            flags={"--version": "", "venv": "", "pip install": "", "pip freeze": ""}))
+        raise unsupported("the command %r" % " ".join(args[:2]), "uv", ("--version", "venv", "'pip install'",
+                                                                      "'pip freeze'"), "commands")
 
     # -- uv venv
 
@@ -254,7 +260,7 @@ class UvTool:
                 return uv_usage_error(call.argv, bad.option, bad.missing,
                                       "uv pip install [OPTIONS] <PACKAGE|--requirement <REQUIREMENT>|--editable "
                                       "<EDITABLE>>")
-            raise unsupported("uv pip install", call.argv, bad.option, INSTALL_OPTIONS)
+            raise unsupported("the option %s" % bad.option, "uv pip install", INSTALL_OPTIONS.known())
         quiet = options.count("quiet")
         inputs = install_inputs(options)
         if not (inputs.requirements or inputs.editables or inputs.requirement_files):

@@ -15,12 +15,12 @@ activate.csh/.fish, --system-site-packages' effect, --upgrade-deps (accepted, no
 
 import os
 import shutil
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from ..fake_fs import make_dirs, make_symlink, real_path, write_file
 from ..fake_interpreters import identify_interpreter, parse_key_values, read_interpreter_facts
-from ..fake_tools import ToolCall, ToolResult
-from .common import BadOption, OptionTable, parse_options, perform, unsupported
+from .base import ToolCall, ToolRefusal, ToolResult, interpreter_refusal, runs_module
+from .common import BadOption, OptionTable, parse_options, perform
 from .dists import dist_files
 
 PIP_SCRIPT_MARKER = "harness-fake-pip-script"
@@ -145,11 +145,15 @@ def venv_steps(venv: str, version: str, link_target: str, cfg_text: str, copies:
 class VenvTool:
     """`<python> [flags] -m venv [options] DIR`: creates a venv based on that interpreter."""
 
+    name = "python -m venv"
     usage = "<python> [-I ...] -m venv [--clear] [--without-pip] [--copies|--symlinks] [--upgrade-deps] DIR"
 
     def accepts(self, call: ToolCall) -> bool:
         return (call.interpreter is not None and call.python is not None and call.python.mode == "module"
                 and call.python.target == "venv")
+
+    def refusal(self, call: ToolCall) -> Optional[str]:
+        return interpreter_refusal(call) if runs_module(call, "venv") else None
 
     def run(self, call: ToolCall) -> ToolResult:
         args = call.python.args
@@ -165,7 +169,8 @@ class VenvTool:
             if not options.positionals:
                 return ToolResult(2, "", "usage: venv [-h] ... ENV_DIR [ENV_DIR ...]\nvenv: error: the following "
                                          "arguments are required: ENV_DIR\n")
-            raise unsupported("python -m venv", call.argv, "(more than one ENV_DIR)", VENV_OPTIONS)
+            raise ToolRefusal("more than one ENV_DIR is not simulated (the fake `python -m venv` makes one venv "
+                              "a call)")
         venv = os.path.normpath(os.path.join(call.cwd, options.positionals[0]))
         if os.path.lexists(venv) and not os.path.isdir(venv):
             return ToolResult(1, "", "Error: [Errno 17] File exists: '%s'\n" % venv)

@@ -8,6 +8,7 @@ import pytest
 
 from protoprimer_harness import UnknownCommandError, World
 from protoprimer_harness.errors import UnsupportedProgramError
+from protoprimer_harness.fake_tools import ToolCall, ToolRefusal, ToolResult, explain_miss
 from protoprimer_harness.stub_kernel import stub_kernel
 from protoprimer import primer_kernel
 
@@ -252,7 +253,7 @@ def test_pip_errors_for_a_missing_constraints_file_a_project_without_pyproject_a
         assert [no_file.returncode, no_project.returncode, other_python.returncode] == [1, 1, 1]
 
 
-def test_an_option_the_fake_pip_does_not_model_stops_the_run():
+def test_an_option_the_fake_pip_does_not_model_stops_the_run_naming_pip_and_its_options():
     # given
     with base_world().activate() as session, session.open_process() as process:
         make_venv(process)
@@ -260,7 +261,11 @@ def test_an_option_the_fake_pip_does_not_model_stops_the_run():
         with pytest.raises(UnknownCommandError) as raised:
             process.proc.run(PIP_INSTALL + ["--target", "/tmp/x", "idna"])
         # then
-        assert "--target" in str(raised.value) and "--constraint" in str(raised.value)
+        nearest = miss_sections(str(raised.value))["the nearest tools, and why each refused it:"]
+        assert len(nearest) == 1
+        assert nearest[0].startswith("python -m pip: the option --target of `pip install` is not simulated (the "
+                                     "options it simulates: ")
+        assert "--constraint" in nearest[0]
 
 
 def test_pip_freeze_lists_non_editable_distributions_sorted_case_insensitively():
@@ -707,3 +712,183 @@ def test_venv_interpreters_added_to_the_world_have_pip_unless_told_otherwise():
     # then
     assert with_pip.stdout == "pip 24.0 from %s/pip (python 3.11)\n" % SITE
     assert without.returncode == 1
+
+
+# --- misses: a command no tool answers ---------------------------------------------------------------
+
+
+def miss_sections(message):
+    """The miss report's sections: headline -> its indented lines (the last line, the hint, under "hint")."""
+    sections, current = {}, None
+    lines = message.splitlines()
+    for line in lines[:-1]:
+        if line.startswith("  "):
+            sections[current].append(line.strip())
+        else:
+            current = line
+            sections[current] = []
+    sections["hint"] = [lines[-1]]
+    return sections
+
+
+def miss(world, argv):
+    """The message of the UnknownCommandError that running `argv` raises (after making the venv VENV)."""
+    with world.activate() as session, session.open_process() as process:
+        make_venv(process)
+        with pytest.raises(UnknownCommandError) as raised:
+            process.proc.run(argv)
+    return str(raised.value)
+
+
+ADD_TOOL_HINT = ("To simulate it, add a tool to the world: `World.add_tool(tool)`, an object with `usage`, "
+                 "`accepts(call)` and `run(call) -> ToolResult`, tried before the default ones "
+                 "(docs/harness.md, \"Adding a tool\").")
+
+
+def test_a_miss_names_the_command_the_nearest_tool_with_its_reason_every_tool_and_how_to_add_one():
+    # when
+    message = miss(base_world(), ["/usr/bin/python3", "-X", "dev", "-m", "pip", "install", "idna"])
+    # then
+    sections = miss_sections(message)
+    assert sections["the fake process port does not simulate this command:"] == [
+        "/usr/bin/python3 -X dev -m pip install idna",
+        "(/usr/bin/python3 resolves to /usr/bin/python3: a simulated python 3.11.7)",
+    ]
+    assert sections["the nearest tools, and why each refused it:"] == [
+        "python -m pip: the interpreter flag -X is not simulated (the simulated flags: -I -E -S -s -B -u)",
+    ]
+    assert sections["the tools, in the order they are tried:"][:2] == [
+        "<broken python> ... (exit 1)", "<python> [-I -S -E -s -B -u] -c PYTHON_PROBE_CODE"]
+    assert len(sections["the tools, in the order they are tried:"]) == 7
+    assert sections["hint"] == [ADD_TOOL_HINT]
+
+
+@pytest.mark.parametrize("argv, nearest", [
+    (["/usr/bin/python3", "-I", "--check-hash-based-pycs", "always", "-m", "venv", "/repo/v"],
+     "python -m venv: the interpreter flag --check-hash-based-pycs is not simulated (the simulated flags: "
+     "-I -E -S -s -B -u)"),
+    (["/usr/bin/python3", "-c", "print(1)"],
+     "python -c PYTHON_PROBE_CODE: the code is not the kernel's PYTHON_PROBE_CODE, the only code `python -c` "
+     "runs here"),
+    ([VPY, "-m", "pip", "install", "./local"],
+     "python -m pip: the requirement './local' is not simulated: the fake pip installs requirements by name from "
+     "the world's index, and local projects with --editable"),
+    (["/bin/bash", "-i"],
+     "shell: an interactive bash runs only as a process replacement (replace), not in run(): run() runs "
+     "[SHELL, \"-c\", CMD, ...]"),
+    (["/usr/bin/uv", "venv"],
+     "uv: /usr/bin/uv is not the fake uv (the executable `pip install uv` writes into a simulated venv)"),
+])
+def test_each_default_tool_says_why_it_refused_a_command_near_it(argv, nearest):
+    # given: a uv that is not the fake one
+    world = base_world().add_file("/usr/bin/uv", "#!/bin/sh\n", executable=True)
+    # when
+    message = miss(world, argv)
+    # then
+    assert miss_sections(message)["the nearest tools, and why each refused it:"] == [nearest]
+
+
+def test_a_sub_command_the_pip_script_does_not_model_is_a_miss_of_the_pip_script():
+    # when
+    message = miss(base_world(), [VENV + "/bin/pip", "check"])
+    # then
+    assert miss_sections(message)["the nearest tools, and why each refused it:"] == [
+        "VENV/bin/pip: the sub-command 'check' of `pip` is not simulated (the sub-commands it simulates: install "
+        "freeze --version)"]
+
+
+@pytest.mark.parametrize("argv, why", [
+    (["/usr/bin/python3", "-m", "http.server", "8000"], "none of them runs `python -m http.server`"),
+    (["/usr/bin/python3", "-X", "dev", "script.py"],
+     "python: the interpreter flag -X is not simulated (the simulated flags: -I -E -S -s -B -u)"),
+    (["/usr/bin/git", "status"], "none of them runs /usr/bin/git"),
+])
+def test_a_command_near_no_tool_says_what_it_is_not(argv, why):
+    # given
+    world = base_world().add_file("/usr/bin/git", "", executable=True)
+    # when
+    message = miss(world, argv)
+    # then
+    assert "the nearest tools, and why each refused it:" not in message
+    assert "no tool is near it: %s" % why in message.splitlines()
+
+
+class GitTool:
+    """The example of docs/harness.md, "Adding a tool"."""
+
+    name = "git"
+    usage = "git rev-parse HEAD"
+
+    def accepts(self, call):
+        return call.argv[1:] == ["rev-parse", "HEAD"] and call.program.endswith("/git")
+
+    def refusal(self, call):
+        if not call.program.endswith("/git"):
+            return None
+        return "only `git rev-parse HEAD` is simulated"
+
+    def run(self, call):
+        return ToolResult(0, "0123abcd\n", "")
+
+
+def test_a_tool_added_to_the_world_answers_and_explains_its_refusals_like_the_default_ones():
+    # given
+    world = base_world().add_file("/usr/bin/git", "", executable=True).add_tool(GitTool())
+    with world.activate() as session, session.open_process() as process:
+        # when
+        answered = process.proc.run(["git", "rev-parse", "HEAD"])
+        with pytest.raises(UnknownCommandError) as raised:
+            process.proc.run(["git", "status"])
+    # then
+    assert (answered.returncode, answered.stdout) == (0, "0123abcd\n")
+    sections = miss_sections(str(raised.value))
+    assert sections["the nearest tools, and why each refused it:"] == ["git: only `git rev-parse HEAD` is simulated"]
+    assert sections["the tools, in the order they are tried:"][0] == "git rev-parse HEAD"
+
+
+def test_a_tool_without_refusal_or_name_is_listed_by_its_usage_only():
+    # given
+    class Bare:
+        usage = "bare-tool"
+
+        def accepts(self, call):
+            return False
+
+    # when
+    message = miss(base_world().add_file("/usr/bin/git", "", executable=True).add_tool(Bare()),
+                   ["/usr/bin/git", "status"])
+    # then
+    assert miss_sections(message)["the tools, in the order they are tried:"][0] == "bare-tool"
+    assert "no tool is near it: none of them runs /usr/bin/git" in message
+
+
+class Refusing:
+    usage = "x --z"
+
+    def accepts(self, call):
+        return call.program == "/usr/bin/x"
+
+    def run(self, call):
+        raise ToolRefusal("the option --y is not simulated")
+
+
+def test_a_tool_that_accepts_then_refuses_in_run_is_a_miss_naming_it_by_its_class():
+    # given
+    world = base_world().add_file("/usr/bin/x", "", executable=True).add_tool(Refusing())
+    # when
+    message = miss(world, ["/usr/bin/x", "--y"])
+    # then
+    assert miss_sections(message)["the nearest tools, and why each refused it:"] == [
+        "Refusing: the option --y is not simulated"]
+
+
+def test_a_tool_refusal_outside_a_port_is_an_unknown_command_error_saying_its_reason():
+    # given
+    call = ToolCall(["/usr/bin/x", "--y"], {}, "/", "/usr/bin/x", None, None, None)
+    # when
+    with pytest.raises(UnknownCommandError) as raised:
+        Refusing().run(call)
+    # then
+    assert str(raised.value) == raised.value.reason == "the option --y is not simulated"
+    assert explain_miss(call, [Refusing()]).splitlines()[3:5] == [
+        "no tool is near it: none of them runs /usr/bin/x", "the tools, in the order they are tried:"]

@@ -1,7 +1,8 @@
 """The pytest plugin as a user meets it: scenario files collected, run and reported; markers; fixtures.
 
-Each test builds a small project with pytester and runs pytest in it (in-process). The plugin is loaded
-the way users get it, through the `pytest11` entry point of the installed distribution (or with
+Most tests build a small project with pytester and run pytest in it (in-process); the guards the
+fixtures wrap are also tested as the plain context managers they are. The plugin is loaded the way users
+get it, through the `pytest11` entry point of the installed distribution (or with
 `-p protoprimer_harness.plugin` where the distribution is not installed).
 
 The scenarios here do not need the kernel to work: they run commands that fail the way a shell does
@@ -307,6 +308,28 @@ def test_world_fixture_builds_worlds_and_closes_sessions_left_open(project):
     result.assert_outcomes(passed=2)
 
 
+def test_world_fixture_is_the_world_class_and_also_closes_worlds_made_without_it(project):
+    project.makepyfile(
+        test_plain_worlds="""
+        import os
+        from protoprimer_harness import World
+
+        def test_plain(world):
+            made = world(root="/home/me/repo")
+            assert world is World and type(made) is World
+            assert "activate" not in vars(made)  # nothing rebound on the instance: a plain World
+            World().add_file("direct.txt", "x").activate()  # made without the fixture, left active
+
+        def test_real_filesystem_is_back():
+            assert not os.path.exists("/repo/direct.txt")
+        """
+    )
+
+    result = run_pytest(project)
+
+    result.assert_outcomes(passed=2)
+
+
 def test_run_scenario_file_fixture_returns_the_outcome(project):
     project.add("scenarios/a.toml", BAD_INTERPRETER)
     project.makepyfile(
@@ -407,6 +430,81 @@ def test_guards_fail_tests_that_leak_env_cwd_or_files(pytester):
     assert "PROTOPRIMER_LEAKED" not in os.environ
 
 
+def test_guards_are_context_managers_without_pytest(tmp_path, monkeypatch):
+    from protoprimer_harness.guards import CwdGuard, EnvGuard, FsGuard, GuardViolation
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kept.txt").write_text("x")
+    # when
+    with pytest.raises(GuardViolation) as raised:
+        with EnvGuard(), CwdGuard(), FsGuard(tmp_path):
+            os.environ["PROTOPRIMER_GUARDED"] = "1"
+            (tmp_path / "new.txt").write_text("x")
+            (tmp_path / "kept.txt").unlink()
+    # then: the first guard to find a change reports it (FsGuard: the innermost)
+    assert str(raised.value).splitlines() == [
+        "the test changed files under %s:" % tmp_path,
+        "  deleted  kept.txt",
+        "  created  new.txt",
+    ]
+    assert "PROTOPRIMER_GUARDED" not in os.environ  # EnvGuard restored it, then let the violation through
+
+
+def test_a_guard_restores_and_lets_the_blocks_own_exception_through(tmp_path, monkeypatch):
+    from protoprimer_harness.guards import CwdGuard, EnvGuard
+
+    monkeypatch.chdir(tmp_path)
+    before = os.getcwd()
+    # when
+    with pytest.raises(KeyError):
+        with EnvGuard(), CwdGuard():
+            os.environ["PROTOPRIMER_GUARDED"] = "1"
+            os.chdir("/")
+            raise KeyError("the block's own error")
+    # then
+    assert "PROTOPRIMER_GUARDED" not in os.environ
+    assert os.getcwd() == before
+
+
+def test_guard_reports_say_what_changed_and_what_was_restored():
+    from protoprimer_harness.guards import EnvGuard
+
+    environ = {"KEPT": "1", "CHANGED": "a", "REMOVED": "x", "PYTEST_CURRENT_TEST": "t setup"}
+    guard = EnvGuard(hint="use monkeypatch.setenv/delenv", environ=environ).start()
+    environ.update(CHANGED="b", ADDED="2", PYTEST_CURRENT_TEST="t call")
+    del environ["REMOVED"]
+    # when
+    report = guard.finish()
+    # then
+    assert report.splitlines() == [
+        "the test left os.environ changed (restored now; use monkeypatch.setenv/delenv):",
+        "  added    ADDED='2'",
+        "  changed  CHANGED: 'a' -> 'b'",
+        "  removed  REMOVED (was 'x')",
+    ]
+    assert environ == {"KEPT": "1", "CHANGED": "a", "REMOVED": "x", "PYTEST_CURRENT_TEST": "t call"}
+    assert guard.start().finish() == ""
+
+
+def test_session_guard_closes_the_sessions_started_inside_it_only():
+    from protoprimer_harness import HarnessError, World
+    from protoprimer_harness.guards import GuardViolation, SessionGuard
+
+    # a session active before the guard started is not the guard's
+    with World().activate() as earlier:
+        with SessionGuard(fail=True):
+            pass
+        assert earlier.exists(".")
+    # when
+    with pytest.raises(GuardViolation, match="left 1 world session active"):
+        with SessionGuard(fail=True):
+            left = World().add_file("left.txt", "x").activate()
+    # then
+    with pytest.raises(HarnessError, match="not active"):
+        left.read_text("left.txt")
+    assert not os.path.exists("/repo/left.txt")
+
+
 # endregion: guards
 
 # region: examples and docs (these need the kernel's `eval`)
@@ -445,16 +543,20 @@ def test_complete_example_of_the_docs_is_an_example_scenario():
 # region: loading the plugin
 
 
-def test_loading_the_plugin_imports_neither_pyfakefs_nor_a_toml_parser(pytester):
+def test_loading_the_plugin_imports_neither_pyfakefs_nor_a_toml_parser_nor_the_harness_core(pytester):
     result = pytester.run(
         sys.executable,
         "-c",
         "import sys, pytest, protoprimer_harness.plugin; "
-        "print(sorted(m for m in ('pyfakefs', 'tomllib', 'tomli', 'protoprimer_harness.scenario') if m in sys.modules))",
+        "print(sorted(m for m in ('pyfakefs', 'tomllib', 'tomli') if m in sys.modules)); "
+        "print(sorted(m for m in sys.modules if m.startswith('protoprimer_harness')))",
     )
 
     assert result.ret == 0, result.stderr.str()
-    assert result.stdout.lines == ["[]"]
+    assert result.stdout.lines == [
+        "[]",
+        "['protoprimer_harness', 'protoprimer_harness.guards', 'protoprimer_harness.plugin']",
+    ]
 
 
 def test_a_plain_pytest_run_works_with_the_plugin_and_without_the_harness_extra(project):

@@ -8,11 +8,12 @@ import pytest
 from protoprimer_harness.scenario import (
     DEFAULT_ROOT,
     FileExpectation,
-    InterpreterSpec,
     ScenarioError,
     check_expectations,
     load_scenario,
 )
+from protoprimer_harness.outcome import ExpectationFailure
+from protoprimer_harness.world import Interpreter
 
 MINIMAL = """
 format = 1
@@ -118,10 +119,10 @@ def test_full_scenario_is_read_into_the_model(write_scenario):
     assert scenario.markers == ["conf", "slow_ones"]
     assert given.layout == "max"
     assert given.interpreters == [
-        InterpreterSpec("python3", "3.11.7"),
-        InterpreterSpec("/opt/py312/bin/python3.12", "3.12.1"),
-        InterpreterSpec("/repo/venv/bin/python", "3.12.1", venv=True, base="/opt/py312/bin/python3.12"),
-        InterpreterSpec("/usr/bin/python3.9", "3.9.18", broken=True),
+        Interpreter("python3", "3.11.7"),
+        Interpreter("/opt/py312/bin/python3.12", "3.12.1"),
+        Interpreter("/repo/venv/bin/python", "3.12.1", venv=True, base="/opt/py312/bin/python3.12"),
+        Interpreter("/usr/bin/python3.9", "3.9.18", broken=True),
     ]
     assert given.path == ["/opt/py312/bin", "/usr/bin"]
     assert given.env == {"PROTOPRIMER_STDERR_LOG_LEVEL": "INFO"}
@@ -498,9 +499,11 @@ def test_check_expectations_reports_every_failure_under_its_key(write_scenario):
 
 def test_output_tails_of_each_failure_are_shown_once_at_the_end(write_scenario):
     class TailingOutcome(FailingOutcome):
+        """Fails as the Outcome helpers do: headline, details and the output tails, kept apart."""
+
         def __getattr__(self, name):
             def fail(*args, **kwargs):
-                raise AssertionError("%s failed\n--- stderr ---\nline 2\n--- stdout ---\n" % name)
+                raise ExpectationFailure("%s failed" % name, "  - why", tails="--- stderr ---\nline 2\n--- stdout ---")
 
             return fail
 
@@ -508,8 +511,19 @@ def test_output_tails_of_each_failure_are_shown_once_at_the_end(write_scenario):
 
     with pytest.raises(AssertionError) as excinfo:
         check_expectations(scenario, TailingOutcome())
+    message = str(excinfo.value)
 
-    assert str(excinfo.value).count("--- stderr ---") == 1
+    assert message.count("--- stderr ---") == 1
+    assert "[then.exit]\n  assert_exit failed\n    - why\n\n[then.stdout]\n  assert_stdout failed\n    - why\n" in message
+
+
+def test_an_expectation_failure_reads_in_full_and_keeps_its_parts():
+    failure = ExpectationFailure("expected exit 0, got 2", "details", tails="--- stderr ---\nboom")
+
+    assert str(failure) == "expected exit 0, got 2\ndetails\n--- stderr ---\nboom"
+    assert failure.explanation == "expected exit 0, got 2\ndetails"
+    assert isinstance(failure, AssertionError)
+    assert str(ExpectationFailure("headline only")) == "headline only"
 
 
 def test_check_expectations_passes_silently_when_all_hold(write_scenario):

@@ -9,6 +9,7 @@ check that each built-in recipe has its tape and that the tape was recorded from
 import json
 import os
 import re
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -20,6 +21,7 @@ from protoprimer_harness.tape import (MODE_ENV_VAR, TAPE_MODES, TapeMismatch, Ta
                           resolve_tape_mode)
 from protoprimer_harness.tape_format import (REDACTED, Tape, TapeFormatError, dump_tape, load_tape, parse_tape,
                                  placeholder_definitions, fake_placeholders)
+from protoprimer_harness.tape_modes import RECORD_COMMAND, RECORD_HINT
 from protoprimer_harness.tape_recipes import BUILTIN_RECIPES, builtin_recipe
 from protoprimer import primer_kernel
 
@@ -357,6 +359,28 @@ def test_the_tapes_cover_the_required_runs():
     assert any(" -m venv " in run for run in runs) and any(" -m pip install " in run for run in runs)
     assert not [step for step in tapes["warm_boot"].steps if step["op"] in ("run", "try_lock")]
     assert tapes["cold_boot"].steps[-1]["op"] == "replace"
+
+
+def test_the_command_line_runs_as_python_m_protoprimer_harness_tape():
+    # when
+    listed = subprocess.run([sys.executable, "-m", "protoprimer_harness.tape", "list"], cwd=str(REPO_ROOT),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    replayed = subprocess.run([sys.executable, "-m", "protoprimer_harness.tape", "replay",
+                               str(TAPES_DIR / "usage_error.tape.toml")], cwd=str(REPO_ROOT),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    # then
+    assert (listed.returncode, listed.stderr) == (0, "")
+    assert sorted(line.split()[0] for line in listed.stdout.splitlines()) == sorted(BUILTIN_RECIPES)
+    assert (replayed.returncode, replayed.stderr) == (0, "")
+    assert replayed.stdout.startswith("ok   %s: " % (TAPES_DIR / "usage_error.tape.toml"))
+
+
+def test_every_hint_names_the_command_that_runs():
+    # the command the hints print is the one the test above runs
+    assert RECORD_COMMAND == "venv/bin/python -m protoprimer_harness.tape"
+    assert RECORD_COMMAND in RECORD_HINT
+    assert "Re-record: %s record-all" % RECORD_COMMAND in dump_tape(Tape(title="t", process={}, steps=[], outcome={},
+                                                                         placeholders={}))
 
 
 # endregion: the committed tapes

@@ -283,3 +283,39 @@ def test_importing_the_world_loads_neither_pyfakefs_nor_pytest():
     ).stdout
     # then
     assert printed.strip() == "[]"
+
+
+def test_activation_is_the_sessions_and_world_activate_calls_it():
+    # given
+    from protoprimer_harness.session import WorldSession, activate
+    from protoprimer_harness.world import WorldSession as world_session_class
+
+    world = World().add_file("a.txt", "from the world")
+    # when
+    with activate(world) as by_function, open(by_function.path("a.txt")) as f:
+        text_by_function = f.read()
+    with world.activate() as by_method:
+        text_by_method = by_method.read_text("a.txt")
+    # then
+    assert world_session_class is WorldSession
+    assert isinstance(by_function, WorldSession) and isinstance(by_method, WorldSession)
+    assert text_by_function == text_by_method == "from the world"
+
+
+def test_a_stale_copy_of_the_session_module_refuses_to_make_the_world_on_the_real_disk(tmp_path):
+    # given: a copy of the session module that is not in sys.modules (as one pyfakefs or pytester dropped
+    # from there after importing it), so pyfakefs does not patch its `os`
+    import importlib.util
+
+    spec = importlib.util.find_spec("protoprimer_harness.session")
+    stale = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stale)
+    world = World(root=str(tmp_path / "repo")).without_default_shells().add_file("a.txt", "x")
+    # when
+    with pytest.raises(HarnessError, match="pyfakefs did not patch the harness modules in use"):
+        stale.activate(world)
+    # then: nothing was made on the real disk, and the fake filesystem is gone
+    assert not (tmp_path / "repo").exists()
+    assert os.path.isdir(str(tmp_path))
+    with world.activate() as session:
+        assert session.read_text("a.txt") == "x"
