@@ -44,6 +44,12 @@ _EXPORTS = {
     "TapeUnconsumed": "tape",
     "TapeOutcomeMismatch": "tape",
     "TapeUnsupported": "tape",
+    # the guards around a test, without pytest (docs/scenarios.md, "Python tests: fixtures and guards")
+    "EnvGuard": "guards",
+    "CwdGuard": "guards",
+    "FsGuard": "guards",
+    "SessionGuard": "guards",
+    "GuardViolation": "guards",
     # what stops a run (docs/harness.md, docs/limitations.md)
     "HarnessError": "errors",
     "RestartLoopError": "errors",

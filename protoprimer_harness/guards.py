@@ -238,47 +238,19 @@ class SessionGuard(Guard):
 
 
 class _SessionTracker:
-    """The world sessions started between its creation and `stop()` and still active then, oldest first.
-
-    It reads `protoprimer_harness.session.active_sessions()` (the sessions started and not closed) when the
-    session module has it. Interim, until it does: `WorldSession.start` is wrapped on the class (every
-    world and session behaves the same, whoever made it) from creation to `stop()`, holding the sessions
-    it starts (the test may have dropped its last reference to one whose fake filesystem is still on).
-    """
+    """The world sessions started between its creation and `stop()` and still active then, oldest first
+    (from `protoprimer_harness.session.active_sessions()`: the test may have dropped its last reference to a
+    session whose fake filesystem is still on)."""
 
     def __init__(self):
         import importlib
 
         # from sys.modules, not the package's attribute (which may be a module pyfakefs no longer patches)
-        session_module = importlib.import_module("protoprimer_harness.session")
-
-        self._registry = getattr(session_module, "active_sessions", None)
-        if self._registry is not None:
-            self._before = tuple(self._registry())
-            return
-        self._class = session_module.WorldSession
-        self._original_start = self._class.__dict__["start"]
-        self._started = []
-        original_start, started = self._original_start, self._started
-
-        def start(session, *args, **kwargs):
-            result = original_start(session, *args, **kwargs)
-            started.append(session)
-            return result
-
-        self._class.start = start
+        self._registry = importlib.import_module("protoprimer_harness.session").active_sessions
+        self._before = tuple(self._registry())
 
     def stop(self):
-        if self._registry is not None:
-            return [session for session in self._registry() if not any(session is old for old in self._before)]
-        self._class.start = self._original_start
-        return [session for session in self._started if _is_active(session)]
-
-
-def _is_active(session) -> bool:
-    if isinstance(getattr(type(session), "active", None), property):  # the property session.py is to get
-        return bool(session.active)
-    return session._patcher is not None  # interim: WorldSession's own marker
+        return [session for session in self._registry() if not any(session is old for old in self._before)]
 
 
 # endregion: world sessions

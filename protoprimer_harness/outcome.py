@@ -474,13 +474,15 @@ class Outcome:
         if too_many:
             self.fail("%s has too many: %s" % (stream, "; ".join(too_many)))
 
-    def assert_stdout(self, equals: Optional[str] = None, contains=(), not_contains=()) -> "Outcome":
-        self._assert_text("stdout", self.stdout, equals, contains, not_contains)
+    def assert_stdout(self, *, equals: Optional[str] = None, contains=(), not_contains=(),
+                      counts: Optional[Dict[str, int]] = None, max_counts: Optional[Dict[str, int]] = None) -> "Outcome":
+        """`counts`: substring -> exactly that many times; `max_counts`: substring -> at most that many."""
+        self._assert_text("stdout", self.stdout, equals, contains, not_contains, counts, max_counts)
         return self
 
-    def assert_stderr(self, contains=(), not_contains=(), counts: Optional[Dict[str, int]] = None,
-                      equals: Optional[str] = None, max_counts: Optional[Dict[str, int]] = None) -> "Outcome":
-        """`counts`: substring -> exactly that many times; `max_counts`: substring -> at most that many."""
+    def assert_stderr(self, *, equals: Optional[str] = None, contains=(), not_contains=(),
+                      counts: Optional[Dict[str, int]] = None, max_counts: Optional[Dict[str, int]] = None) -> "Outcome":
+        """As assert_stdout, for stderr."""
         self._assert_text("stderr", self.stderr, equals, contains, not_contains, counts, max_counts)
         return self
 

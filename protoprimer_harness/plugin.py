@@ -99,7 +99,7 @@ def _resolve_tape_mode(config):
     option = config.getoption("protoprimer_tape_mode", None)
     if option is None and os.environ.get(TAPE_MODE_ENV_VAR) is None:
         return "replay"
-    from protoprimer_harness.tape import TapeModeError, resolve_tape_mode
+    from protoprimer_harness.tape_modes import TapeModeError, resolve_tape_mode
 
     try:
         return resolve_tape_mode(option)

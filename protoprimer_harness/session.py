@@ -170,6 +170,15 @@ def _on_the_fake_filesystem(patcher: Any) -> bool:
     return getattr(os, "filesystem", None) is patcher.fs and active_fake_filesystem() is patcher.fs
 
 
+# Sessions started and not closed, oldest first: what a test left open (the plugin's guard closes them).
+_ACTIVE: List["WorldSession"] = []
+
+
+def active_sessions() -> Tuple["WorldSession", ...]:
+    """The sessions started and not closed in this process, oldest first."""
+    return tuple(_ACTIVE)
+
+
 class WorldSession:
     """A world (a `protoprimer_harness.world.World`) on a fake filesystem: run commands in it, read its
     files. A context manager."""
@@ -187,6 +196,11 @@ class WorldSession:
     @property
     def root(self) -> str:
         return self.world.root
+
+    @property
+    def active(self) -> bool:
+        """Started and not closed."""
+        return self._patcher is not None
 
     def start(self) -> "WorldSession":
         if self._patcher is not None:
@@ -219,11 +233,14 @@ class WorldSession:
         except BaseException:
             self.close()
             raise
+        _ACTIVE.append(self)
         return self
 
     def close(self) -> None:
         patcher, self._patcher = self._patcher, None
         if patcher is not None:
+            if self in _ACTIVE:
+                _ACTIVE.remove(self)
             import gettext
 
             gettext.find, self._gettext_find = self._gettext_find, None

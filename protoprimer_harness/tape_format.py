@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from .scenario_toml import toml_module
+
 FORMAT_VERSION = 1
 TAPE_SUFFIX = ".tape.toml"
 REDACTED = "<redacted>"
@@ -305,7 +307,7 @@ def load_tape(path: str) -> Tape:
 
 
 def parse_tape(text: str, path: str = "<tape>") -> Tape:
-    tomllib = _tomllib()
+    tomllib = toml_module("tapes")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -365,19 +367,6 @@ def tape_name(path: str) -> str:
     """The tape's name: its file name without `.tape.toml`."""
     base = os.path.basename(path)
     return base[: -len(TAPE_SUFFIX)] if base.endswith(TAPE_SUFFIX) else os.path.splitext(base)[0]
-
-
-def _tomllib():
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ImportError:
-        try:
-            import tomli as tomllib  # type: ignore[no-redef]
-        except ImportError:
-            from .scenario import HarnessMissing, INSTALL_HINT
-
-            raise HarnessMissing("reading tapes needs tomli before Python 3.11: %s" % INSTALL_HINT) from None
-    return tomllib
 
 
 # endregion: the tape

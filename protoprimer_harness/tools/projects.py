@@ -10,6 +10,7 @@ import os
 import re
 from typing import Any, Dict, Optional, Tuple
 
+from ..scenario_toml import toml_module
 from .index import Project, parse_requirement
 
 _EXTRAS = re.compile(r"^(?P<path>.*?)\[(?P<extras>[^\[\]]*)\]$")
@@ -30,11 +31,7 @@ def split_extras(spec: str) -> Tuple[str, Tuple[str, ...]]:
 
 
 def _toml_loads(text: str) -> Dict[str, Any]:
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
-    return tomllib.loads(text)
+    return toml_module("pyproject.toml files").loads(text)
 
 
 def _read_text(path: str) -> Optional[str]:

@@ -10,6 +10,7 @@ from protoprimer_harness import World
 from protoprimer_harness.errors import LockWaitError
 from protoprimer_harness.scenario import ScenarioError, check_expectations, parse_scenario
 from protoprimer_harness.stub_kernel import stub_kernel
+from protoprimer_harness.scenario_toml import toml_module
 
 KERNEL_FILE = "#!/usr/bin/env python3\n# protoprimer-kernel-file\n"
 VENV = "/repo/venv"
@@ -384,13 +385,7 @@ def test_locks_are_dropped_when_a_process_replaces_itself():
 
 
 def scenario(text, file_name="s.toml"):
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib
-    return parse_scenario(tomllib.loads(textwrap.dedent(text)), path=file_name, file_name=file_name)
+    return parse_scenario(toml_module().loads(textwrap.dedent(text)), path=file_name, file_name=file_name)
 
 
 FULL = """

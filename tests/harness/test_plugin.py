@@ -528,7 +528,9 @@ def test_example_scenarios_pass(pytester):
 
 
 def test_complete_example_of_the_docs_is_an_example_scenario():
-    import tomllib
+    from protoprimer_harness.scenario_toml import toml_module
+
+    tomllib = toml_module()
 
     docs = (REPO_ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
     block = docs.split("```toml\n", 1)[1].split("```", 1)[0]

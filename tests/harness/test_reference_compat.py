@@ -10,6 +10,7 @@ import pytest
 from protoprimer_harness import World
 from protoprimer_harness.programs import entry_call_of
 from protoprimer_harness.scenario import check_expectations, parse_scenario
+from protoprimer_harness.scenario_toml import toml_module
 from protoprimer_harness.stub_kernel import stub_kernel
 
 
@@ -53,7 +54,7 @@ def reference_entry_script(kernel_rel_path, entry_func, main_func):
 
 
 def scenario(text):
-    return parse_scenario(__import__("tomllib").loads(textwrap.dedent(text)), path="s.toml")
+    return parse_scenario(toml_module().loads(textwrap.dedent(text)), path="s.toml")
 
 
 # --- entry scripts ---------------------------------------------------------------------------------

@@ -158,8 +158,6 @@ def test_then_reads_stated_keys_and_refuses_unknown_names():
 # Modules that import a TOML parser besides the shim, and why.
 OTHER_IMPORTERS = {
     "plugin.py": "checks that tomli is installed, with pyfakefs, before a scenario runs (one message for both)",
-    "tape_format.py": "still has its own copy of the fallback: to switch to toml_module",
-    "tools/projects.py": "still has its own copy of the fallback: to switch to toml_module",
 }
 
 
