@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from .errors import ProcessKilled
 from .fake_interpreters import RunningInterpreter
+from .process_env import ProcessEnv
 
 # 2026-01-02T03:04:05Z: where every session's fake clock starts.
 FAKE_CLOCK_START = float(calendar.timegm((2026, 1, 2, 3, 4, 5, 0, 0, 0)))
@@ -81,7 +82,7 @@ class OutputStreams:
         return "".join(self.stderr)
 
 
-class FakeEnvironment:
+class FakeEnvironment(ProcessEnv):
     """Environment port: the variables, argv and cwd of one simulated process and its interpreter's facts.
 
     `variables` is owned by this object (a copy of what it was given); `argv` is `sys.argv` as the
@@ -103,57 +104,14 @@ class FakeEnvironment:
         state: Optional[ProcessState] = None,
         sleep_hook: Optional[Callable[[float], None]] = None,
     ):
-        self._variables = dict(variables)
-        self._argv = list(argv)
-        self._cwd = cwd
+        ProcessEnv.__init__(self, variables, argv, cwd, interpreter.executable, interpreter.prefix,
+                            interpreter.base_prefix, interpreter.version_info, kernel_path, isolated, streams)
         self.interpreter = interpreter
-        self._kernel_path = kernel_path
         self._pid = pid
         self._clock = clock
-        self._streams = streams
         self._tty = tty
-        self._isolated = isolated
         self.state = state if state is not None else ProcessState()
         self._sleep_hook = sleep_hook
-
-    def get(self, name, default=None):
-        return self._variables.get(name, default)
-
-    def variables(self):
-        """A copy of the environment variables."""
-        return dict(self._variables)
-
-    @property
-    def argv(self):
-        return list(self._argv)
-
-    def set_argv(self, argv):
-        """What the real process port does to sys.argv before calling client code with arguments."""
-        self._argv = list(argv)
-
-    def cwd(self):
-        return self._cwd
-
-    @property
-    def executable(self):
-        return self.interpreter.executable
-
-    @property
-    def prefix(self):
-        return self.interpreter.prefix
-
-    @property
-    def base_prefix(self):
-        return self.interpreter.base_prefix
-
-    @property
-    def version(self):
-        return self.interpreter.version_info
-
-    @property
-    def kernel_path(self):
-        """The file of the kernel that is running: a repo's copy, or the installed module."""
-        return self._kernel_path
 
     @property
     def pid(self):
@@ -164,11 +122,11 @@ class FakeEnvironment:
 
     def write_stdout(self, text):
         self.state.check()
-        self._streams.stdout.append(text)
+        ProcessEnv.write_stdout(self, text)
 
     def write_stderr(self, text):
         self.state.check()
-        self._streams.stderr.append(text)
+        ProcessEnv.write_stderr(self, text)
 
     def stderr_is_tty(self):
         return self._tty
@@ -181,11 +139,6 @@ class FakeEnvironment:
     def enable_site(self):
         """Client code's imports are simulated (world mains), so there is no site to load."""
 
-    @property
-    def isolated(self):
-        """Whether the interpreter was launched with -I (sys.flags.isolated)."""
-        return self._isolated
-
     def sleep(self, seconds):
         """Advance the fake clock; a simulated concurrent lock holder may finish its work here (see
         protoprimer_harness.machine)."""
@@ -195,9 +148,8 @@ class FakeEnvironment:
             self._sleep_hook(seconds)
 
     def unset(self, name):
-        """Remove a variable from this process's environment (client code called later sees it gone)."""
         self.state.check()
-        self._variables.pop(name, None)
+        ProcessEnv.unset(self, name)
 
     def remember(self, key, value):
         """Keep `value` for the life of this simulated process (any kernel module in it recalls it)."""

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from .errors import ProcessReplaced
 from .tape_errors import TapeError, TapeUnsupported
+from .process_env import ProcessEnv
 from .tape_format import (Placeholders, Tape, canonical_args, placeholder_definitions, plain, redact_call,
                           redact_env, redact_result, save_tape)
 from .tape_host import (UNSUPPORTED_OPS, Stop, Streams, TapeRun, default_kernel, encode_error, entry_of,
@@ -38,76 +39,29 @@ class RecordedProcess:
     isolated: bool = False
 
 
-class ProcessEnvironment:
+class ProcessEnvironment(ProcessEnv):
     """The real environment port with the recorded process's facts in place of this process's own: its
     argv, cwd, variables (a private copy: `unset` does not touch os.environ), interpreter facts and
     kernel path; output is captured; memory is private; the clock, sleep and pid are real."""
 
     def __init__(self, real_env: Any, process: RecordedProcess, streams: Streams):
+        ProcessEnv.__init__(self, process.variables, process.argv, process.cwd, process.executable, process.prefix,
+                            process.base_prefix, process.version, process.kernel_path, process.isolated, streams)
         self._real = real_env
-        self._process = process
-        self._variables = dict(process.variables)
         self._memory: Dict[str, Any] = {}
-        self._streams = streams
-
-    def get(self, name, default=None):
-        return self._variables.get(name, default)
-
-    def variables(self):
-        return dict(self._variables)
-
-    @property
-    def argv(self):
-        return list(self._process.argv)
-
-    def cwd(self):
-        return self._process.cwd
-
-    @property
-    def executable(self):
-        return self._process.executable
-
-    @property
-    def prefix(self):
-        return self._process.prefix
-
-    @property
-    def base_prefix(self):
-        return self._process.base_prefix
-
-    @property
-    def version(self):
-        return tuple(self._process.version)
-
-    @property
-    def kernel_path(self):
-        return self._process.kernel_path
 
     @property
     def pid(self):
         return self._real.pid
 
-    @property
-    def isolated(self):
-        return self._process.isolated
-
     def now(self):
         return self._real.now()
-
-    def write_stdout(self, text):
-        self._streams.stdout.append(text)
-
-    def write_stderr(self, text):
-        self._streams.stderr.append(text)
 
     def stderr_is_tty(self):
         return False
 
     def sleep(self, seconds):
         self._real.sleep(seconds)
-
-    def unset(self, name):
-        self._variables.pop(name, None)
 
     def remember(self, key, value):
         self._memory[key] = value
