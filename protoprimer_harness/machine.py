@@ -93,6 +93,11 @@ class FaultTable:
         self._faults = list(faults)
         self._fired = [0] * len(self._faults)
 
+    def add(self, fault: FaultSpec) -> None:
+        """A fault point from now on (what fired before it does not count for its `times`)."""
+        self._faults.append(fault)
+        self._fired.append(0)
+
     def match(self, lines: Sequence[str]) -> Optional[FaultSpec]:
         """The first fault that matches one of `lines` and has not used up its `times`; it counts as fired."""
         for index, fault in enumerate(self._faults):

@@ -21,7 +21,7 @@ from .fake_environment import FakeClock, PidCounter
 from .fake_fs import active_fake_filesystem, fast_copytree, write_file
 from .fake_interpreters import identify_interpreter
 from .fake_tools import DEFAULT_TOOLS
-from .machine import Machine
+from .machine import FaultSpec, Machine
 from .outcome import Outcome
 from .runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
 from .tools.shells import shell_file_text
@@ -256,6 +256,14 @@ class WorldSession:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+    def add_fault(self, command: str, exit: Optional[int] = None, stderr: str = "", stdout: str = "",
+                  die: Optional[str] = None, times: Optional[int] = None) -> "WorldSession":
+        """A fault point from now on, as `World.add_fault` declares one: the runs so far never hit it and do
+        not count for its `times` (to kill, say, the second `./prime` at a command the first ran too)."""
+        self._require_active()
+        self.machine.faults.add(FaultSpec(command, exit=exit, stdout=stdout, stderr=stderr, die=die, times=times))
+        return self
 
     def _require_active(self) -> None:
         if self._patcher is None:
