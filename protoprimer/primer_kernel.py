@@ -3657,46 +3657,6 @@ def parse_args(remaining_argv=None, host=None):
         raise SystemExit(e.status)
 
 
-class ContextBuilder(object):
-    """The reference's context builder, kept for one purpose: a protoprimer 0.13 kernel copy in a client
-    repo hands over to the installed kernel at stride_deps_updated by calling
-    `ContextBuilder().entry_func(EntryFunc[name]).state_stride(stride)` and `run_process(...)`. This kernel
-    then refreshes the copy and restarts, so that the refreshed copy runs the client's main."""
-
-    def __init__(self):
-        self._entry_func = None
-        self._final_state = None
-
-    def entry_func(self, value):
-        self._entry_func = getattr(value, "value", value)
-        return self
-
-    def state_stride(self, value):
-        return self  # the stride is already in PROTOPRIMER_PY_EXEC, read by name
-
-    def forced_final_state(self, value):
-        self._final_state = getattr(value, "name", value)
-        return self
-
-    def build_context(self, host=None):
-        if self._entry_func not in ENTRY_FUNCS:
-            raise ValueError("ContextBuilder needs entry_func (one of: %s)" % ", ".join(ENTRY_FUNCS))
-        ctx = RunContext(host or real_host(), self._entry_func, forced_target=self._final_state)
-        ctx.restart_after_refresh = True
-        return ctx
-
-
-# What the reference's copy looks up by name on the installed kernel before the handover.
-EnvContext = RunContext
-
-
-def run_process(env_ctx):
-    """Run a context built by ContextBuilder (the reference's API) to its end; ends the process."""
-    if hasattr(env_ctx, "build_context"):
-        env_ctx = env_ctx.build_context()
-    raise SystemExit(env_ctx.run_guarded())
-
-
 def proto_main(host=None):
     """The kernel's own flow, as the reference's `proto_main()`: in a boot_env main (client code a run
     started) it carries the run on from where it handed over (the `-c` command or shell, if one was asked

@@ -14,7 +14,9 @@ What is kept, and how (docs/compatibility.md has the full table):
 - helpers `metaprimer` calls: the log formatters, `read_json_file`, `missing_conf_file_message`,
   `warn_once_at_state_stride`, `_get_shell_driver`;
 - the names the extension API is declared with (`ValueType`, `StateNode`, `AbstractCachingStateNode`,
-  `trivial_factory`), so that modules defining states import and define their classes.
+  `trivial_factory`), so that modules defining states import and define their classes;
+- the handover of a 0.13 copy to the installed kernel (`ContextBuilder`, `EnvContext`, `run_process`): the
+  copy looks them up on `protoprimer.primer_kernel`, so in the venv, where this package is.
 """
 
 import enum
@@ -458,11 +460,56 @@ def trivial_factory(state_node_class):
 
 # endregion: names the extension API is declared with
 
+# region: the handover from a 0.13 copy
+
+
+class ContextBuilder(object):
+    """The reference's context builder, kept for one purpose: a protoprimer 0.13 kernel copy in a client
+    repo hands over to the installed kernel at stride_deps_updated by calling
+    `ContextBuilder().entry_func(EntryFunc[name]).state_stride(stride)` and `run_process(...)`. This kernel
+    then refreshes the copy and restarts, so that the refreshed copy runs the client's main."""
+
+    def __init__(self):
+        self._entry_func = None
+        self._final_state = None
+
+    def entry_func(self, value):
+        self._entry_func = getattr(value, "value", value)
+        return self
+
+    def state_stride(self, value):
+        return self  # the stride is already in PROTOPRIMER_PY_EXEC, read by name
+
+    def forced_final_state(self, value):
+        self._final_state = getattr(value, "name", value)
+        return self
+
+    def build_context(self, host=None):
+        if self._entry_func not in _kernel.ENTRY_FUNCS:
+            raise ValueError("ContextBuilder needs entry_func (one of: %s)" % ", ".join(_kernel.ENTRY_FUNCS))
+        ctx = _kernel.RunContext(host or _kernel.real_host(), self._entry_func, forced_target=self._final_state)
+        ctx.restart_after_refresh = True
+        return ctx
+
+
+# What the reference's copy looks up by name on the installed kernel before the handover.
+EnvContext = _kernel.RunContext
+
+
+def run_process(env_ctx):
+    """Run a context built by ContextBuilder (the reference's API) to its end; ends the process."""
+    if hasattr(env_ctx, "build_context"):
+        env_ctx = env_ctx.build_context()
+    raise SystemExit(env_ctx.run_guarded())
+
+
+# endregion: the handover from a 0.13 copy
+
 # What the kernel serves from here (its module-level __getattr__); nothing else of this module is public.
 __all__ = [
     "EnvState", "TargetState", "ConfField", "PathName", "ParsedArg", "ExecOperation", "TermColor", "SelectorFunc",
     "ValueName", "SyntaxArg", "ConfConstGeneral", "ConfConstInput", "ConfConstPrimer", "ConfConstClient",
     "ConfConstEnv", "DefaultFileLogFormatter", "DefaultStderrLogFormatter", "read_json_file",
     "missing_conf_file_message", "warn_once_at_state_stride", "_get_shell_driver", "ValueType", "StateNode",
-    "AbstractCachingStateNode", "trivial_factory",
+    "AbstractCachingStateNode", "trivial_factory", "ContextBuilder", "EnvContext", "run_process",
 ]
