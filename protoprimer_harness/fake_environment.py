@@ -141,7 +141,7 @@ class FakeEnvironment(ProcessEnv):
 
     def sleep(self, seconds):
         """Advance the fake clock; a simulated concurrent lock holder may finish its work here (see
-        protoprimer_harness.machine)."""
+        protoprimer_harness.session_state)."""
         self.state.check()
         self._clock.advance(seconds)
         if self._sleep_hook is not None:

@@ -3,7 +3,7 @@
 - `run` resolves argv like `subprocess` would (PATH of the given env), applies the world's fault points,
   answers from the tool table and records a `CommandRecord`; a program that cannot start gives 127, as the
   real adapter does. `stream=True` sends the tool's output to the process's own streams; `on_tick` is
-  called `Machine.tick_calls` times (default once) with a small elapsed time.
+  called `SessionState.tick_calls` times (default once) with a small elapsed time.
 - `replace` validates the new argv like `execve` (missing/non-executable -> `OSError` to the kernel),
   applies fault points and raises `ProcessReplaced`: the end of this simulated process. The new program is
   a simulated interpreter (or a script whose shebang names one), or a fake shell.
@@ -14,7 +14,7 @@
   interpreter's site-packages, and `proto_kernel` once it is registered in the process's `sys.modules`
   (by an entry script that registers it, or by `call_main`, as the real port does before importing client
   code); `load_file_function` execs a file of the fake filesystem.
-- `try_lock`, `unlock`, `lock_holder`, `is_alive`: the session's lock model (protoprimer_harness.machine).
+- `try_lock`, `unlock`, `lock_holder`, `is_alive`: the session's lock model (protoprimer_harness.session_state).
 After a fault killed the process, every operation raises `ProcessKilled` again.
 """
 
@@ -30,7 +30,7 @@ from .fake_environment import ProcessState
 from .fake_interpreters import identify_interpreter
 from .fake_tools import explain_miss
 from .launch import LaunchFailure, find_executable, locate_program, parse_python_args, resolve_launch
-from .machine import FaultHit, FaultTable, LockTable, Machine, command_lines
+from .session_state import FaultHit, FaultTable, LockTable, SessionState, command_lines
 from .outcome import CommandRecord, MainCall
 from .tools.base import ToolCall, ToolRefusal, abbreviate_argv
 
@@ -70,18 +70,18 @@ class InstalledKernelModule(types.ModuleType):
         return getattr(self.__dict__["_harness_kernel"], name)
 
 
-def _empty_machine() -> Machine:
+def _empty_session_state() -> SessionState:
     from .tools.index import PackageIndex
 
-    return Machine(index=PackageIndex(), faults=FaultTable(()), locks=LockTable(()))
+    return SessionState(index=PackageIndex(), faults=FaultTable(()), locks=LockTable(()))
 
 
 class FakeProcesses:
     """Processes port of one simulated process.
 
     `environment` is the process's own environment port (for the defaults of env and cwd, its streams and
-    its `ProcessState`); `commands`/`main_calls`/`faults_hit` are the run's shared records; `machine` the
-    session's simulated state; `host` is set by the runner once built.
+    its `ProcessState`); `commands`/`main_calls`/`faults_hit` are the run's shared records; `session_state`
+    the session's simulated state; `host` is set by the runner once built.
     """
 
     def __init__(
@@ -92,7 +92,7 @@ class FakeProcesses:
         mains: Dict[str, Callable[[Any], Any]],
         commands: List[CommandRecord],
         main_calls: List[MainCall],
-        machine: Optional[Machine] = None,
+        session_state: Optional[SessionState] = None,
         faults_hit: Optional[List[FaultHit]] = None,
     ):
         self.kernel = kernel
@@ -101,7 +101,7 @@ class FakeProcesses:
         self.mains = mains
         self.commands = commands
         self.main_calls = main_calls
-        self.machine = machine if machine is not None else _empty_machine()
+        self.session_state = session_state if session_state is not None else _empty_session_state()
         self.faults_hit = faults_hit if faults_hit is not None else []
         self.host = None
         self.current_main_call: Optional[MainCall] = None
@@ -124,7 +124,7 @@ class FakeProcesses:
         abbreviated = abbreviate_argv(argv, self.kernel)
         record = CommandRecord(argv=argv, returncode=0, env=env, cwd=cwd, line=shlex.join(abbreviated),
                                streamed=bool(stream))
-        fault = self.machine.faults.match(command_lines(argv, abbreviated)) if argv else None
+        fault = self.session_state.faults.match(command_lines(argv, abbreviated)) if argv else None
         if fault is not None:
             record.fault = fault.describe()
             self.faults_hit.append(FaultHit("run", record.line, fault))
@@ -143,7 +143,7 @@ class FakeProcesses:
         record.returncode, record.stdout, record.stderr = returncode, stdout, stderr
         self.commands.append(record)
         if on_tick is not None:
-            for tick in range(self.machine.tick_calls):
+            for tick in range(self.session_state.tick_calls):
                 on_tick(0.1 * (tick + 1))
         if stream:
             if stdout:
@@ -181,7 +181,7 @@ class FakeProcesses:
             return 127, "", "cannot run %s: %s" % (argv[0], os.strerror(errno.EACCES))
         interpreter = identify_interpreter(program)
         python = parse_python_args(argv[1:]) if interpreter is not None else None
-        call = ToolCall(argv, env, cwd, program, interpreter, python, self.kernel, self.machine, die_during)
+        call = ToolCall(argv, env, cwd, program, interpreter, python, self.kernel, self.session_state, die_during)
         for tool in self.tools:
             if tool.accepts(call):
                 try:
@@ -206,7 +206,7 @@ class FakeProcesses:
         if launch is None:
             launch = self._shell_launch(argv, env, cwd)
         abbreviated = abbreviate_argv(argv, self.kernel)
-        fault = self.machine.faults.match(command_lines(argv, abbreviated))
+        fault = self.session_state.faults.match(command_lines(argv, abbreviated))
         if fault is not None:
             self.faults_hit.append(FaultHit("replace", shlex.join(abbreviated), fault))
             if fault.die == "before":
@@ -366,19 +366,19 @@ class FakeProcesses:
 
     def try_lock(self, path):
         self.state.check()
-        return self.machine.locks.try_lock(path, self.pid)
+        return self.session_state.locks.try_lock(path, self.pid)
 
     def unlock(self, handle):
         self.state.check()
-        self.machine.locks.unlock(handle)
+        self.session_state.locks.unlock(handle)
 
     def lock_holder(self, path):
         self.state.check()
-        return self.machine.locks.lock_holder(path)
+        return self.session_state.locks.lock_holder(path)
 
     def is_alive(self, pid):
         self.state.check()
-        return self.machine.locks.is_alive(pid, self.machine.live_pids)
+        return self.session_state.locks.is_alive(pid, self.session_state.live_pids)
 
 
 def _guarded_builtins(path: str) -> Dict[str, Any]:

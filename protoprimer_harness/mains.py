@@ -145,7 +145,7 @@ def _with_host(kernel: Any, name: str, host: Any) -> Callable[..., Any]:
 
     func = getattr(kernel, name)
     if "host" not in inspect.signature(func).parameters:
-        raise TypeError("kernel.%s takes no host=: the harness cannot run it against the simulated machine" % name)
+        raise TypeError("kernel.%s takes no host=: the harness cannot run it against the simulated world" % name)
     return functools.partial(func, host=host)
 
 

@@ -285,7 +285,7 @@ class Outcome:
 
     `files` is the final state of the fake filesystem (absolute paths), so file assertions work after
     the session has ended. `killed`: a fault killed the process (exit 137). `concurrent_runs`: the runs of
-    simulated concurrent processes that finished while this run waited for a lock (protoprimer_harness.machine).
+    simulated concurrent processes that finished while this run waited for a lock (protoprimer_harness.session_state).
     `faults`: the fault points that fired (`FaultHit`).
     """
 
@@ -543,7 +543,7 @@ class Outcome:
         """Every command whose line matches `pattern` (as a fault's `command`: a substring of the line, or a
         glob over the whole line when it has * or ?; the abbreviated or the full line) ran with an
         environment that passes the checks of `assert_main`; at least one command must match."""
-        from .machine import line_matches
+        from .session_state import line_matches
 
         matched = [c for c in self.commands if line_matches(pattern, _command_lines(c))]
         if not matched:

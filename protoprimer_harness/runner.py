@@ -8,7 +8,7 @@ Invariants:
   the whole run ends with exit 137 and `outcome.killed`), or by any other `Exception` (a crash: exit 1, the
   traceback appended to stderr);
 - a replacement into a fake shell is one more simulated process that ends the chain (exit 0, or a fault's);
-- when a process ends (exit, kill or replacement) the OS drops its locks (protoprimer_harness.machine);
+- when a process ends (exit, kill or replacement) the OS drops its locks (protoprimer_harness.session_state);
 - harness signals (`UnknownCommandError`, ...) are never caught: they stop the run;
 - the chain is bounded: starting more than `max_processes` processes raises `RestartLoopError`;
 - a simulated concurrent process that finishes while this run waits for a lock runs as a nested run of
@@ -24,9 +24,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from .errors import (HarnessError, LockWaitError, ProcessKilled, ProcessReplaced, RestartLoopError,
                      UnknownCommandError)
 from .fake_environment import FakeClock, FakeEnvironment, OutputStreams, PidCounter, ProcessState
-from .fake_processes import PROTO_KERNEL_MODULE, FakeProcesses, ShellLaunch, _empty_machine
+from .fake_processes import PROTO_KERNEL_MODULE, FakeProcesses, ShellLaunch, _empty_session_state
 from .launch import Launch, LaunchFailure, resolve_launch
-from .machine import KILLED_EXIT_CODE, Machine
+from .session_state import KILLED_EXIT_CODE, SessionState
 from .outcome import STRIDE_VARIABLE, UNKNOWN_STRIDE, Outcome, ProcessRecord, ShellRecord, display_path
 from .programs import EntryCall, Program, Refusal, identify_program, process_argv
 from .snapshot import diff_snapshots, take_snapshot
@@ -126,8 +126,8 @@ class OpenProcess:
         return self.streams.stderr_text()
 
     def close(self) -> Outcome:
-        self._runner.machine.locks.release_process(self.pid)
-        self._runner.machine.live_pids.discard(self.pid)
+        self._runner.session_state.locks.release_process(self.pid)
+        self._runner.session_state.live_pids.discard(self.pid)
         self.outcome.stdout, self.outcome.stderr = self.stdout, self.stderr
         self.outcome.killed = self.host.env.state.killed is not None
         return self.outcome
@@ -144,7 +144,7 @@ class Runner:
 
     `kernel` is the kernel module (or any object with the same entry points and `Host`,
     `RealFileSystem`, `RunResult`, `PYTHON_PROBE_CODE`); `tools` the fake process port's table; `mains`
-    the world's client mains; `clock`/`pids` are shared by every run of the session; `machine` is the
+    the world's client mains; `clock`/`pids` are shared by every run of the session; `session_state` is the
     session's simulated state (faults, locks, package index); `base_env`/`base_cwd` are what a nested run
     (a concurrent lock holder finishing its command) starts with.
     """
@@ -158,7 +158,7 @@ class Runner:
         clock: FakeClock,
         pids: PidCounter,
         snapshot_excludes: Sequence[str] = (),
-        machine: Optional[Machine] = None,
+        session_state: Optional[SessionState] = None,
         base_env: Optional[Dict[str, str]] = None,
         base_cwd: Optional[str] = None,
     ):
@@ -169,7 +169,7 @@ class Runner:
         self.clock = clock
         self.pids = pids
         self.snapshot_excludes = tuple(snapshot_excludes)
-        self.machine = machine if machine is not None else _empty_machine()
+        self.session_state = session_state if session_state is not None else _empty_session_state()
         self.base_env = dict(base_env) if base_env is not None else {}
         self.base_cwd = base_cwd or root
 
@@ -194,7 +194,7 @@ class Runner:
         env = dict(request.env)
         pid = pid if pid is not None else self.pids.allocate()
         fault = None
-        self.machine.live_pids.add(pid)
+        self.session_state.live_pids.add(pid)
         try:
             while True:
                 if len(outcome.processes) >= request.max_processes:
@@ -205,14 +205,14 @@ class Runner:
                     end = self._faulted_start(launch, env, request, streams, outcome, pid, fault)
                 else:
                     end = self._run_process(launch, env, request, streams, outcome, pid)
-                self.machine.locks.release_process(pid)
+                self.session_state.locks.release_process(pid)
                 if end.replaced is None:
                     outcome.exit_code, outcome.crashed, outcome.killed = end.exit_code, end.crashed, end.killed
                     return self._finish(outcome, streams, before)
                 launch, env, fault = end.replaced.launch, end.replaced.env, end.replaced.fault
         finally:
-            self.machine.live_pids.discard(pid)
-            self.machine.locks.release_process(pid)
+            self.session_state.live_pids.discard(pid)
+            self.session_state.locks.release_process(pid)
 
     def _finish(self, outcome: Outcome, streams: OutputStreams, before) -> Outcome:
         """Fill in the output and the file changes since `before`."""
@@ -356,7 +356,7 @@ class Runner:
             sleep_hook=lambda seconds: self._on_sleep(seconds, record.pid, request.cwd, outcome),
         )
         processes = FakeProcesses(self.kernel, environment, self.tools, self.mains, outcome.commands,
-                                  outcome.main_calls, machine=self.machine, faults_hit=outcome.faults)
+                                  outcome.main_calls, session_state=self.session_state, faults_hit=outcome.faults)
         fs = ProcessFileSystem(self.kernel.RealFileSystem(), state)
         host = self.kernel.Host(fs, processes, environment)
         processes.host = host
@@ -367,7 +367,7 @@ class Runner:
         """A simulated process that runs no program: its ports, to drive the fakes directly (tests of the
         harness, of tools added with World.add_tool, of client helpers). Its records go to `.outcome`."""
         pid = self.pids.allocate()
-        self.machine.live_pids.add(pid)
+        self.session_state.live_pids.add(pid)
         outcome = Outcome(root=self.root)
         streams = OutputStreams()
         state = ProcessState()
@@ -381,7 +381,7 @@ class Runner:
             sleep_hook=lambda seconds: self._on_sleep(seconds, pid, cwd, outcome),
         )
         processes = FakeProcesses(self.kernel, environment, self.tools, self.mains, outcome.commands,
-                                  outcome.main_calls, machine=self.machine, faults_hit=outcome.faults)
+                                  outcome.main_calls, session_state=self.session_state, faults_hit=outcome.faults)
         host = self.kernel.Host(ProcessFileSystem(self.kernel.RealFileSystem(), state), processes, environment)
         processes.host = host
         return OpenProcess(host, outcome, streams, self, pid)
@@ -389,7 +389,7 @@ class Runner:
     def _on_sleep(self, seconds: float, pid: int, cwd: str, outcome: Outcome) -> None:
         """A process slept: simulated lock holders with a `finish` command complete it now (nested runs);
         a process waiting too long for a holder that never releases stops the run."""
-        locks = self.machine.locks
+        locks = self.session_state.locks
         for holder in locks.finishers():
             locks.start_finishing(holder)
             finish = holder.spec.finish

@@ -13,7 +13,7 @@ import re
 from typing import Any, Dict, List
 
 from .entries import FileEntry
-from .machine import DEFAULT_LOCK_HOLDER_PID, DIE_POINTS, FaultSpec, LockSpec
+from .session_state import DEFAULT_LOCK_HOLDER_PID, DIE_POINTS, FaultSpec, LockSpec
 from .outcome import quote_key
 from .scenario_keys import Key, KeyTable
 from .scenario_model import Given, MainSpec, RunSpec, ShellData

@@ -5,7 +5,7 @@ expectations; `Then` lives with its key table in protoprimer_harness.scenario_th
 sub-tables `[then.main]`, `[then.shell]` and `[then.command_env]`, read as the keyword arguments of the
 Outcome assertion they are checked with). The world's parts are
 the world's own spec types: `Interpreter`, `FileEntry` and `PackageSpec` (protoprimer_harness.world),
-`FaultSpec` and `LockSpec` (protoprimer_harness.machine); the types below are the ones only a scenario
+`FaultSpec` and `LockSpec` (protoprimer_harness.session_state); the types below are the ones only a scenario
 has. Paths are kept as the file writes them (relative to the repo root, or absolute) with `{root}`
 already expanded; `build_world` hands them to the `World` builders, which resolve them.
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple, Union
 
 from .entries import FileEntry
-from .machine import FaultSpec, LockSpec
+from .session_state import FaultSpec, LockSpec
 from .world import DEFAULT_ROOT, Interpreter, PackageSpec, World
 
 if TYPE_CHECKING:  # pragma: no cover

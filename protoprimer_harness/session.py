@@ -21,7 +21,7 @@ from .fake_environment import FakeClock, PidCounter
 from .fake_fs import active_fake_filesystem, fast_copytree, write_file
 from .fake_interpreters import identify_interpreter
 from .fake_tools import DEFAULT_TOOLS
-from .machine import FaultSpec, Machine
+from .session_state import FaultSpec, SessionState
 from .outcome import Outcome
 from .runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
 from .tools.shells import shell_file_text
@@ -188,7 +188,7 @@ class WorldSession:
         self.kernel = kernel if kernel is not None else default_kernel()
         self.clock = FakeClock()
         self.pids = PidCounter()
-        self.machine: Optional[Machine] = None
+        self.session_state: Optional[SessionState] = None
         self._patcher = None
         self._gettext_find = None
         self._copytree = None
@@ -209,7 +209,7 @@ class WorldSession:
         # installs as protoprimer/primer_kernel.py.
         kernel_source = _read_bytes(default_kernel().__file__)
         kernel_version = getattr(self.kernel, "__version__", None) or getattr(default_kernel(), "__version__", "0")
-        self.machine = Machine.from_world(self.world, kernel_source.decode("utf-8"), kernel_version)
+        self.session_state = SessionState.from_world(self.world, kernel_source.decode("utf-8"), kernel_version)
         nodes = plan_nodes(self.world, kernel_source)
         _preload_lazy_imports()
         from pyfakefs.fake_filesystem_unittest import Patcher
@@ -262,7 +262,7 @@ class WorldSession:
         """A fault point from now on, as `World.add_fault` declares one: the runs so far never hit it and do
         not count for its `times` (to kill, say, the second `./prime` at a command the first ran too)."""
         self._require_active()
-        self.machine.faults.add(FaultSpec(command, exit=exit, stdout=stdout, stderr=stderr, die=die, times=times))
+        self.session_state.faults.add(FaultSpec(command, exit=exit, stdout=stdout, stderr=stderr, die=die, times=times))
         return self
 
     def _require_active(self) -> None:
@@ -310,7 +310,7 @@ class WorldSession:
             clock=self.clock,
             pids=self.pids,
             snapshot_excludes=self.world.snapshot_excludes,
-            machine=self.machine,
+            session_state=self.session_state,
             base_env=self.world.effective_env(),
             base_cwd=self.world.abs_path(self.world.cwd),
         )

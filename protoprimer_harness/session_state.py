@@ -1,7 +1,7 @@
 """What a session simulates beyond files: fault points, lock holders, live processes, the package index.
 
 The world declares these as data (`World.add_fault`, `World.hold_lock`, `World.add_package`); activating
-it builds one `Machine` per session, whose state carries over from one run of the session to the next:
+it builds one `SessionState` per session, whose state carries over from one run of the session to the next:
 a fault with `times=1` fires once per session, a lock released in one run stays released.
 
 - Faults (`FaultSpec`, `FaultTable`): a `run` command line or a `replace` argv that matches a fault's
@@ -284,7 +284,7 @@ class LockTable:
 
 
 @dataclass
-class Machine:
+class SessionState:
     """The session-wide simulated state besides files (see the module docstring)."""
 
     index: Any
@@ -297,7 +297,7 @@ class Machine:
     live_pids: Set[int] = field(default_factory=set)
 
     @classmethod
-    def from_world(cls, world: Any, kernel_source: str, kernel_version: str) -> "Machine":
+    def from_world(cls, world: Any, kernel_source: str, kernel_version: str) -> "SessionState":
         from .tools.index import PackageIndex
 
         return cls(

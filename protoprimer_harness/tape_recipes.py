@@ -215,7 +215,7 @@ def base_env(tmp: str) -> Dict[str, str]:
     }
 
 
-def prepare_machine(tmp: str, python: str, wheelhouse: Optional[str]) -> None:
+def prepare_recording_tree(tmp: str, python: str, wheelhouse: Optional[str]) -> None:
     """{tmp}/bin (python3, python3.X, sh), {tmp}/home, {tmp}/wheelhouse (a copy of the wheels)."""
     facts = interpreter_facts(python)
     short = "python%d.%d" % tuple(facts["version"][:2])
@@ -291,7 +291,7 @@ def record_recipe(
     wheelhouse = ensure_wheelhouse(wheelhouse, python)
     tmp = tempfile.mkdtemp(prefix="tape-%s-" % recipe["name"], dir=workdir)
     try:
-        prepare_machine(tmp, python, wheelhouse)
+        prepare_recording_tree(tmp, python, wheelhouse)
         repo = os.path.join(tmp, "repo")
         kernel_rel = write_repo(recipe, repo, python, kernel)
         env = base_env(tmp)

@@ -1,4 +1,4 @@
-"""A declarative simulated machine: files, interpreters, PATH, env vars, cwd, client mains.
+"""A declarative simulated world: files, interpreters, PATH, env vars, cwd, client mains.
 
 A `World` is pure data: building one touches nothing, not even the real disk (real sources are read in
 `activate()`, before the fake filesystem starts). `activate()` returns a `WorldSession`: one pyfakefs
@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 from .entries import DirEntry, Entry, FileEntry, RealDirEntry, SymlinkEntry
 from .fake_interpreters import interpreter_file_text, pyvenv_cfg_text
-from .machine import DEFAULT_LOCK_HOLDER_PID, DEFAULT_LOCK_WAIT_LIMIT, FaultSpec, LockSpec
+from .session_state import DEFAULT_LOCK_HOLDER_PID, DEFAULT_LOCK_WAIT_LIMIT, FaultSpec, LockSpec
 from .session import WorldSession, activate as activate_world
 
 DEFAULT_ROOT = "/repo"
@@ -58,7 +58,7 @@ class Interpreter:
 
 
 class World:
-    """A simulated machine, as data. Builders return `self` so they chain.
+    """A simulated world, as data. Builders return `self` so they chain.
 
     `env` holds the variables every run starts with; `path` the PATH directories. PATH in a run's env is
     `":".join(path)` unless `env["PATH"]` was changed (e.g. by `set_env(PATH=...)`), which then wins.

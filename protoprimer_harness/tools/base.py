@@ -37,9 +37,9 @@ class ToolCall:
 
     `program` is the absolute path argv[0] resolved to; `interpreter`/`python` are set when it is a
     simulated interpreter (`python` is None when its flags are not understood); `kernel` is the kernel
-    module under test (for its shared names, e.g. `PYTHON_PROBE_CODE`); `machine` is the session's
-    `protoprimer_harness.machine.Machine` (package index, kernel source, versions); `die_during` is set when a fault
-    kills the process in the middle of this command.
+    module under test (for its shared names, e.g. `PYTHON_PROBE_CODE`); `session_state` is the session's
+    `protoprimer_harness.session_state.SessionState` (package index, kernel source, versions); `die_during`
+    is set when a fault kills the process in the middle of this command.
     """
 
     argv: List[str]
@@ -49,7 +49,7 @@ class ToolCall:
     interpreter: Optional[RunningInterpreter]
     python: Optional[PythonCommandLine]
     kernel: Any
-    machine: Any = None
+    session_state: Any = None
     die_during: bool = False
 
 

@@ -183,8 +183,8 @@ def _install(call: ToolCall, interpreter, site: str, args: List[str]) -> ToolRes
         for key in collected.root_keys:
             installed.pop(key, None)
     try:
-        picks = resolve(collected.roots, collected.editables, collected.constraints, call.machine.index, installed,
-                        interpreter.version, upgrade=inputs.upgrade)
+        picks = resolve(collected.roots, collected.editables, collected.constraints, call.session_state.index,
+                        installed, interpreter.version, upgrade=inputs.upgrade)
     except ResolutionError as error:
         return ToolResult(1, "", resolution_error_text(error, interpreter.version) if quiet < 3 else "")
     if options.flag("no_deps"):
@@ -221,7 +221,7 @@ def _install(call: ToolCall, interpreter, site: str, args: List[str]) -> ToolRes
         out.append("Successfully installed %s" % " ".join(
             "%s-%s" % (c.candidate.name, c.candidate.version)
             for c in sorted(changes, key=lambda c: c.candidate.name.lower())))
-    steps = change_steps(changes, site, "pip", call.machine.kernel_source)
+    steps = change_steps(changes, site, "pip", call.session_state.kernel_source)
     perform(call, steps, "pip install")
     stderr = ""
     bin_dir = os.path.normpath(os.path.join(site, "..", "..", "..", "bin"))

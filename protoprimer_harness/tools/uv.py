@@ -212,7 +212,7 @@ class UvTool:
         cfg = ("home = %s\nimplementation = CPython\nuv = %s\nversion_info = %s\ninclude-system-site-packages = %s\n"
                % (os.path.dirname(real), uv_version, full, "true" if options.flag("system_site") else "false"))
         steps = venv_steps(venv, interpreter.version, link_target, cfg, copies=False, with_pip=options.flag("seed"),
-                           pip_version=call.machine.pip_version, tool="uv")
+                           pip_version=call.session_state.pip_version, tool="uv")
         if clear:
             steps.insert(0, lambda: clear_dir(venv))
         perform(call, steps, "uv venv %s" % venv)
@@ -280,7 +280,7 @@ class UvTool:
             for key in collected.root_keys:
                 installed.pop(key, None)
         try:
-            picks = resolve(collected.roots, collected.editables, collected.constraints, call.machine.index,
+            picks = resolve(collected.roots, collected.editables, collected.constraints, call.session_state.index,
                             installed, interpreter.version, upgrade=inputs.upgrade)
         except ResolutionError as error:
             return ToolResult(1, "", self._resolution_text(error, interpreter))
@@ -306,7 +306,7 @@ class UvTool:
             lines += [text for _, _, text in sorted(entries)]
         else:
             lines = ["Audited %s in 1ms" % plural(len(picks), "package")]
-        perform(call, change_steps(changes, site, "uv", call.machine.kernel_source), "uv pip install")
+        perform(call, change_steps(changes, site, "uv", call.session_state.kernel_source), "uv pip install")
         return ToolResult(0, "", "" if quiet else "".join(line + "\n" for line in lines))
 
     def _resolution_text(self, error: ResolutionError, interpreter) -> str:

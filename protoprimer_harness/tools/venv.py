@@ -181,9 +181,9 @@ class VenvTool:
             % (os.path.dirname(real), "true" if options.flag("system_site_packages") else "false",
                "%d.%d.%d" % call.interpreter.version_info, real, real, venv)
         )
-        machine = call.machine
+        session_state = call.session_state
         steps = venv_steps(venv, version, link_target, cfg, options.flag("copies"), not options.flag("without_pip"),
-                           machine.pip_version if machine else "24.0", "venv")
+                           session_state.pip_version if session_state else "24.0", "venv")
         if options.flag("clear") and os.path.isdir(venv):
             steps.insert(0, lambda: clear_dir(venv))
         perform(call, steps, "python -m venv %s" % venv)

@@ -291,7 +291,7 @@ def test_installing_protoprimer_writes_the_real_kernel_source_and_import_module_
         process.proc.run(PIP_INSTALL + ["-q", "protoprimer"])
         # then
         kernel_file = SITE + "/protoprimer/primer_kernel.py"
-        assert read(kernel_file) == session.machine.kernel_source
+        assert read(kernel_file) == session.session_state.kernel_source
         assert "protoprimer-kernel-file" in read(kernel_file)
         assert dist_infos() == ["pip-24.0.dist-info", "protoprimer-%s.dist-info" % primer_kernel.__version__]
     with base_world().activate() as session:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from protoprimer_harness import scenario_given, scenario_then
-from protoprimer_harness.machine import FaultSpec, LockSpec
+from protoprimer_harness.session_state import FaultSpec, LockSpec
 from protoprimer_harness.outcome import ExpectationFailure
 from protoprimer_harness.scenario import ScenarioError, check_expectations, parse_scenario
 from protoprimer_harness.scenario_given import GIVEN_KEYS, WHEN_KEYS

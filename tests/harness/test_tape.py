@@ -67,7 +67,7 @@ def files_program(read="notes.txt", check_op="exists", stop_early=False, code=0)
 
 
 @pytest.fixture
-def machine(tmp_path):
+def recording_tree(tmp_path):
     """A recording place: tmp_path/repo (the repo), tmp_path/home, tmp_path/bin on PATH."""
     for name in ("repo", "home", "bin"):
         (tmp_path / name).mkdir()
@@ -81,38 +81,38 @@ def machine(tmp_path):
                                  tape=str(tmp_path / "files.tape.toml"))
 
 
-def record(machine, program, **kwargs):
-    return record_tape(machine.tape, machine.repo, ["./prime", "eval"], machine.env,
+def record(recording_tree, program, **kwargs):
+    return record_tape(recording_tree.tape, recording_tree.repo, ["./prime", "eval"], recording_tree.env,
                        kernel=stand_in_kernel(program), python=sys.executable, **kwargs)
 
 
 # region: replay
 
 
-def test_a_recording_replays_with_the_same_results_and_output(machine):
-    tape, recorded = record(machine, files_program())
-    run = replay_tape(machine.tape, kernel=stand_in_kernel(files_program()))
+def test_a_recording_replays_with_the_same_results_and_output(recording_tree):
+    tape, recorded = record(recording_tree, files_program())
+    run = replay_tape(recording_tree.tape, kernel=stand_in_kernel(files_program()))
     assert recorded.exit_code == run.exit_code == 0
     assert run.steps == len(tape.steps)
     assert run.stdout == "False True secret-set=True path=/tape/tmp/bin\n"
     assert run.stderr == "missing: /tape/tmp/repo/notes.txt\n"  # the exception came back with its filename
 
 
-def test_repeated_identical_calls_replay_in_order(machine):
-    tape, _ = record(machine, files_program())
+def test_repeated_identical_calls_replay_in_order(recording_tree):
+    tape, _ = record(recording_tree, files_program())
     checks = [step for step in tape.steps if step["op"] == "exists"]
     assert [step["args"] for step in checks] == [["{root}/marker.txt"]] * 2
     assert [step.get("result") for step in checks] == [False, True]
-    run = replay_tape(machine.tape, kernel=stand_in_kernel(files_program()))
+    run = replay_tape(recording_tree.tape, kernel=stand_in_kernel(files_program()))
     assert run.stdout.startswith("False True ")
 
 
-def test_a_call_with_other_args_shows_the_nearest_steps_and_an_args_diff(machine):
-    record(machine, files_program())
+def test_a_call_with_other_args_shows_the_nearest_steps_and_an_args_diff(recording_tree):
+    record(recording_tree, files_program())
     with pytest.raises(TapeMismatch) as caught:
-        replay_tape(machine.tape, kernel=stand_in_kernel(files_program(read="other.txt")))
+        replay_tape(recording_tree.tape, kernel=stand_in_kernel(files_program(read="other.txt")))
     message = str(caught.value)
-    assert machine.tape in message and "(mode replay)" in message
+    assert recording_tree.tape in message and "(mode replay)" in message
     assert 'the call:    fs.read_text("{root}/other.txt")' in message
     assert "what differed: args (arg 0 differs)" in message
     assert "the nearest recorded steps:" in message
@@ -122,18 +122,18 @@ def test_a_call_with_other_args_shows_the_nearest_steps_and_an_args_diff(machine
     assert caught.value.call == ("fs", "read_text", ["{root}/other.txt"])
 
 
-def test_a_call_of_another_op_says_the_op_differed(machine):
-    record(machine, files_program())
+def test_a_call_of_another_op_says_the_op_differed(recording_tree):
+    record(recording_tree, files_program())
     with pytest.raises(TapeMismatch) as caught:
-        replay_tape(machine.tape, kernel=stand_in_kernel(files_program(check_op="is_file")))
+        replay_tape(recording_tree.tape, kernel=stand_in_kernel(files_program(check_op="is_file")))
     message = str(caught.value)
     assert "call #0 of the replay" in message
     assert "what differed: op (op is_file, recorded exists)" in message
     assert "args diff:" not in message
 
 
-def test_a_call_past_the_end_of_the_tape_says_so(machine):
-    tape, _ = record(machine, files_program())
+def test_a_call_past_the_end_of_the_tape_says_so(recording_tree):
+    tape, _ = record(recording_tree, files_program())
     tape.steps = tape.steps[:2]
     tape.outcome = {"exit_code": 0}
     with pytest.raises(TapeMismatch) as caught:
@@ -141,10 +141,10 @@ def test_a_call_past_the_end_of_the_tape_says_so(machine):
     assert "the tape has no step #2: it ends after 2 steps" in str(caught.value)
 
 
-def test_unconsumed_steps_fail_at_the_end_listing_them(machine):
-    tape, _ = record(machine, files_program())
+def test_unconsumed_steps_fail_at_the_end_listing_them(recording_tree):
+    tape, _ = record(recording_tree, files_program())
     with pytest.raises(TapeUnconsumed) as caught:
-        replay_tape(machine.tape, kernel=stand_in_kernel(files_program(stop_early=True)))
+        replay_tape(recording_tree.tape, kernel=stand_in_kernel(files_program(stop_early=True)))
     message = str(caught.value)
     assert "the process ended (exit 0) after step #2" in message
     assert "more steps that the replay never made" in message
@@ -152,10 +152,10 @@ def test_unconsumed_steps_fail_at_the_end_listing_them(machine):
     assert caught.value.steps == list(range(3, len(tape.steps)))
 
 
-def test_another_exit_code_with_the_same_calls_fails(machine):
-    record(machine, files_program())
+def test_another_exit_code_with_the_same_calls_fails(recording_tree):
+    record(recording_tree, files_program())
     with pytest.raises(TapeOutcomeMismatch) as caught:
-        replay_tape(machine.tape, kernel=stand_in_kernel(files_program(code=3)))
+        replay_tape(recording_tree.tape, kernel=stand_in_kernel(files_program(code=3)))
     assert "the replay ended with exit 3 and the recording with exit 0" in str(caught.value)
 
 
@@ -167,8 +167,8 @@ def test_a_missing_tape_is_an_error_that_says_how_to_record_it(tmp_path):
     assert "python -m protoprimer_harness.tape record-all" in message and "--protoprimer-tape-mode" in message
 
 
-def test_commands_are_recorded_with_their_output_and_not_run_again(machine):
-    probe = os.path.join(machine.repo, "probe-ran")
+def test_commands_are_recorded_with_their_output_and_not_run_again(recording_tree):
+    probe = os.path.join(recording_tree.repo, "probe-ran")
 
     def program(host):  # like the kernel, it takes every path from the host
         code = "open(%r, 'w').close(); print('hi')" % os.path.join(host.env.cwd(), "probe-ran")
@@ -176,33 +176,33 @@ def test_commands_are_recorded_with_their_output_and_not_run_again(machine):
         host.env.write_stdout("%d %s" % (result.returncode, result.stdout))
         return 0
 
-    tape, _ = record(machine, program)
+    tape, _ = record(recording_tree, program)
     assert tape.steps[0]["result"] == {"returncode": 0, "stdout": "hi\n", "stderr": ""}
     os.remove(probe)
-    run = replay_tape(machine.tape, kernel=stand_in_kernel(program))
+    run = replay_tape(recording_tree.tape, kernel=stand_in_kernel(program))
     assert run.stdout == "0 hi\n" and not os.path.exists(probe)
 
 
-def test_replace_is_the_last_step_and_ends_the_recording(machine):
+def test_replace_is_the_last_step_and_ends_the_recording(recording_tree):
     def program(host):
         host.fs.exists(host.env.cwd())
         host.proc.replace([os.path.join(host.env.cwd(), "venv/bin/python"), "-I", "./prime"], {"PATH": "/bin"})
         raise AssertionError("replace returned")
 
-    tape, recorded = record(machine, program)
+    tape, recorded = record(recording_tree, program)
     assert tape.steps[-1]["op"] == "replace" and tape.outcome["replaced"] is True
     assert recorded.ended == "replaced"
-    run = replay_tape(machine.tape, kernel=stand_in_kernel(program))
+    run = replay_tape(recording_tree.tape, kernel=stand_in_kernel(program))
     assert run.exit_code is None and run.replaced_argv == ["/tape/tmp/repo/venv/bin/python", "-I", "./prime"]
 
 
-def test_client_code_in_process_cannot_be_recorded(machine):
+def test_client_code_in_process_cannot_be_recorded(recording_tree):
     def program(host):
         host.proc.call_main("client.main", "main")
         return 0
 
     with pytest.raises(TapeUnsupported) as caught:
-        record(machine, program)
+        record(recording_tree, program)
     assert "proc.call_main" in str(caught.value)
 
 
@@ -238,10 +238,10 @@ def test_a_misspelled_mode_is_an_error_listing_the_valid_ones(option, environ, s
 # region: the format
 
 
-def test_values_are_redacted_unless_allow_listed_and_paths_are_placeholders(machine):
-    tape, _ = record(machine, files_program())
-    text = Path(machine.tape).read_text()
-    assert "s3cr3t" not in text and str(machine.tmp) not in text
+def test_values_are_redacted_unless_allow_listed_and_paths_are_placeholders(recording_tree):
+    tape, _ = record(recording_tree, files_program())
+    text = Path(recording_tree.tape).read_text()
+    assert "s3cr3t" not in text and str(recording_tree.tmp) not in text
     env = tape.process["env"]
     assert env["SECRET_TOKEN"] == REDACTED
     assert env["PATH"] == "{tmp}/bin" and env["HOME"] == "{home}" and env["PROTOPRIMER_STDERR_LOG_LEVEL"] == "INFO"
@@ -266,10 +266,10 @@ def test_placeholders_replace_whole_path_components_only():
     assert fake.expand("{python} {root}") == "/tape/python_prefix/bin/python3.11 /tape/tmp/repo"
 
 
-def test_a_tape_written_then_read_back_equals_itself(machine):
-    tape, _ = record(machine, files_program())
+def test_a_tape_written_then_read_back_equals_itself(recording_tree):
+    tape, _ = record(recording_tree, files_program())
     assert parse_tape(dump_tape(tape)) == tape
-    assert load_tape(machine.tape) == tape
+    assert load_tape(recording_tree.tape) == tape
 
 
 def test_awkward_values_survive_the_round_trip():
