@@ -32,6 +32,8 @@ _KERNEL_REL_PATH = re.compile(r"""^PROTO_KERNEL_REL_PATH\s*=\s*["']([^"']+)["']"
 _ENTRY_CALL = re.compile(r"""\.(boot_env|start_app)\(\s*(?:["']([^"']*)["']|\))""")
 # The reference's wrap: `proto_kernel = import_proto_kernel("proto_kernel.py")`.
 _IMPORT_PROTO_KERNEL_CALL = re.compile(r"""\bimport_proto_kernel\(\s*["']([^"']+)["']\s*\)""")
+# What an entry script of this kernel's wrap says when its kernel copy is missing (the reference's: a traceback).
+KERNEL_COPY_CHECK = "is missing or a broken link: restore it"
 _FIRST_PY_STRING = re.compile(r"""["']([^"'\n]+\.py)["']""")
 _REGISTERS_MODULE = re.compile(r"""sys\.modules\[\s*["']proto_kernel["']\s*\]\s*=""")
 
@@ -180,6 +182,9 @@ def identify_program(launch: Launch, cwd: str) -> Program:
     if gate is not None:
         return gate
     if not os.path.isfile(entry.kernel_path):
+        if KERNEL_COPY_CHECK in text:  # this kernel's wrap checks the copy before loading it
+            return Refusal(10, "ERROR the kernel copy %s is missing or a broken link: restore it (git checkout)\n"
+                           % entry.kernel_path, "kernel copy missing")
         return Refusal(
             1,
             "Traceback (most recent call last):\n  File \"%s\", in import_proto_kernel\n"

@@ -35,6 +35,7 @@ def test_the_copy_compiles_and_runs_eval(tmp_path):
     copy = tmp_path / "proto_kernel.py"
     copy.write_text(kernel.generated_copy_text(SOURCE))
     (tmp_path / ".python-version").write_text("%d.%d\n" % sys.version_info[:2])
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "client"\nversion = "0"\n')
     result = subprocess.run([sys.executable, str(copy), "eval", "--json", "-q"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert '"leap_derived"' in result.stdout

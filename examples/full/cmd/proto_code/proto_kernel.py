@@ -497,6 +497,9 @@ ENTRY_SCRIPT_LINES = (
     "def import_proto_kernel():",
     "    script_dir = os.path.dirname(os.path.realpath(__file__))  # a symlink to the script works too",
     "    kernel_path = os.path.normpath(os.path.join(script_dir, PROTO_KERNEL_REL_PATH))",
+    "    if not os.path.isfile(kernel_path):",
+    "        sys.stderr.write(\"ERROR the kernel copy %s is missing or a broken link: restore it (git checkout)\\n\" % kernel_path)",
+    "        sys.exit(10)",
     "    spec = importlib.util.spec_from_file_location(\"proto_kernel\", kernel_path)",
     "    module = importlib.util.module_from_spec(spec)",
     "    sys.modules[\"proto_kernel\"] = module",
@@ -1028,7 +1031,11 @@ def _check_conf_types(path, data):
             if key in item:
                 _check_type(path, "%s.%s" % (where, key), item[key], expected, allow_null=key != "build_root_dir_rel_path")
         for extra_index, extra in enumerate(item.get("install_extras") or ()):
-            _check_type(path, "%s.install_extras[%d]" % (where, extra_index), extra, str, allow_null=False)
+            field = "%s.install_extras[%d]" % (where, extra_index)
+            _check_type(path, field, extra, str, allow_null=False)
+            if not extra or extra.strip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"):
+                raise ConfigError("%s: field %s = %r is not an extra name (letters, digits, '.', '_', '-'), "
+                                  "such as \"test\"" % (path, field, extra))
     for index, item in enumerate(data.get("install_specs") or ()):
         where = "install_specs[%d]" % index
         if not isinstance(item, dict) or len(item) != 1:
@@ -1063,13 +1070,16 @@ def load_conf_file(fs, path):
         raise ConfigError("%s is empty: a config file holds one JSON object, for example {}" % path)
     import json
 
+    if text.startswith("\ufeff"):
+        raise ConfigError("%s starts with a UTF-8 byte order mark (BOM): save it as UTF-8 without a BOM" % path)
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ConfigError("%s: the JSON nests too deeply to be a config file" % path)
     except ValueError as e:
-        line = getattr(e, "lineno", None)
-        column = getattr(e, "colno", None)
-        reason = getattr(e, "msg", str(e))
-        raise ConfigError("%s: malformed JSON at line %s, column %s: %s" % (path, line, column, reason))
+        if getattr(e, "lineno", None) is None:  # not a syntax error: a value Python will not hold (a huge number)
+            raise ConfigError("%s: a value cannot be read: %s" % (path, str(e).split(";")[0]))
+        raise ConfigError("%s: malformed JSON at line %s, column %s: %s" % (path, e.lineno, e.colno, e.msg))
     if not isinstance(data, dict):
         raise ConfigError(
             "%s: the top level is %s, but a config file holds one JSON object {...}" % (path, _json_type_name(data))
@@ -1361,7 +1371,7 @@ def _compute_primer_conf_path(ctx, p):
     candidates.append(DEFAULT_CONF_BASENAME)
     for basename in candidates:
         path = os.path.join(kernel_dir, basename)
-        if ctx.host.fs.is_file(path):
+        if ctx.host.fs.lexists(path):  # a directory or a link loop there is reported when it is read
             ctx.log.info("primer config %s (next to the kernel copy %s)" % (path, kernel_path))
             return path
     message = "no config file next to the kernel %s (looked for %s): using the defaults; `eval` shows the " \
@@ -1403,7 +1413,13 @@ def _compute_ref_root(ctx, p):
 def _compute_global_conf_dir(ctx, p):
     primer = p["state_primer_conf_file_data_loaded"]
     rel = primer.data.get("global_conf_dir_rel_path") or DEFAULT_GLOBAL_CONF_DIR
-    return _norm_join(p["state_ref_root_dir_abs_path_inited"], rel)
+    ref_root = p["state_ref_root_dir_abs_path_inited"]
+    path = _norm_join(ref_root, rel)
+    if not _is_inside(path, ref_root) or (ctx.host.fs.lexists(path) and not ctx.host.fs.is_dir(path)):
+        raise ConfigError("%s: field global_conf_dir_rel_path = %r must name a directory inside the ref root %s "
+                          "(%s %s)" % (primer.path, rel, ref_root, path, "is outside it" if not _is_inside(path, ref_root)
+                                        else "is not a directory"))
+    return path
 
 
 def _compute_global_conf_path(ctx, p):
@@ -1470,7 +1486,8 @@ def _select_env(ctx, p, cli_env, resetting=False):
                 "%r does not" % (client.path, ref_root, default_rel)
             )
         source = "field default_env_dir_rel_path in %s" % client.path
-    if not _is_inside(env_abs, ref_root) or env_abs == ref_root:
+    real_env, real_root = fs.real_path(env_abs), fs.real_path(ref_root)
+    if not _is_inside(env_abs, ref_root) or env_abs == ref_root or not _is_inside(real_env, real_root) or real_env == real_root:
         raise ConfigError(
             "env dir %s (from %s) must be a directory inside the ref root %s" % (env_abs, source, ref_root)
         )
@@ -1668,15 +1685,19 @@ def probe_python(host, path):
     interpreter is reported by its version)."""
     result = host.proc.run([path, "-E", "-s", "-c", PYTHON_PROBE_CODE], env=clean_env(host.env.variables()))
     lines = result.stdout.splitlines()
-    if result.returncode != 0 or len(lines) < 2:
+    if result.returncode == 0 and len(lines) < 2:
+        return Probe(problem="answered the probe with too little (%r)" % result.stdout[:100])
+    if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
-        return Probe(problem="does not run (exit %d%s)" % (result.returncode, ": " + detail[-1] if detail else ""))
+        last = detail[-1] if detail else ""
+        last = last if len(last) <= 160 else last[:157] + "..."
+        return Probe(problem="does not run (exit %d%s)" % (result.returncode, ": " + last if last else ""))
     version = parse_python_version(lines[0])
     if version is None or len(version) != 3:
         return Probe(problem="answered the version probe with %r" % lines[0])
     in_venv = len(lines) >= 4 and lines[2] != lines[3]
     return Probe(version, lines[1], lines[2] if in_venv else None)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def probe_base_python(host, path, known=None):
     """Probe a candidate to make a venv from. The running interpreter needs no process; an unchanged file
@@ -1695,11 +1716,11 @@ def probe_base_python(host, path, known=None):
     if probe.problem is None:
         probe.executable = fs.real_path(probe.executable)
     return probe
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def version_matches(version, required):
     return tuple(version[: len(required)]) == tuple(required)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def find_python(host, required, known=None):
     """Search every PATH directory (without an active foreign venv) for pythonX.Y.Z, pythonX.Y, pythonX,
@@ -1760,10 +1781,21 @@ def _dir_state(field):
 
 def _compute_venv_dir(ctx, p):
     """The venv dir, which every command that reads the config derives: the config files are checked
-    here, so a typo warns in boot, start and eval alike (once per invocation)."""
+    here, so a typo warns in boot, start and eval alike (once per invocation). It must be a directory of
+    its own: a rebuild moves it aside whole."""
     p["state_conf_files_checked"]
-    return _dir_state("local_venv_dir_rel_path")(ctx, p)
-
+    venv = _dir_state("local_venv_dir_rel_path")(ctx, p)
+    fs, ref_root = ctx.host.fs, p["state_ref_root_dir_abs_path_inited"]
+    held = [path for path in (p["state_proto_code_file_abs_path_inited"], p["state_global_conf_file_abs_path_inited"],
+                              os.path.join(ref_root, "pyproject.toml")) if _is_inside(path, venv)]
+    if held or (fs.lexists(venv) and not fs.is_dir(venv)):
+        value, source = _override(p, "local_venv_dir_rel_path")
+        raise ConfigError(
+            "%s: field local_venv_dir_rel_path = %r names %s, which %s: the venv needs a directory of its own "
+            "(a rebuild moves it aside whole), such as \"venv\"" % (
+                source or "the default", value, venv, "holds %s" % held[0] if held else "is not a directory"))
+    return venv
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _compute_venv_driver(ctx, p):
     forced = knob(ctx, EnvVar.PROTOPRIMER_VENV_DRIVER)
@@ -1783,8 +1815,8 @@ def _compute_venv_driver(ctx, p):
         ctx.warn_once("uv-old-python", "uv needs Python 3.8 or newer; using venv_pip for Python %d.%d" % candidate.version[:2])
         driver = VenvDriverType.venv_pip
     return driver
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def _compute_constraints_basename(ctx, p):
     value, source = _override(p, "version_constraints_file_basename")
     if value is not None and (os.path.basename(value) != value or value in ("", ".", "..")):
@@ -1804,8 +1836,8 @@ def _compute_project_descriptors(ctx, p):
         }
         for item in value
     ]
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def _compute_install_specs(ctx, p):
     value, source = _override(p, "install_specs")
     return list(value or [])
@@ -1833,6 +1865,7 @@ def _compute_effective_config_printed(ctx, p):
     scripts and CI: the same ERROR line and exit code as ./prime)."""
     code = _print_effective_config(ctx, p, _args(ctx, p).print_json)
     check_python_selected(p)
+    check_projects(ctx, p)
     return code
 
 
@@ -1875,7 +1908,7 @@ def _compute_python_requirement(ctx, p):
     directory = p["state_ref_root_dir_abs_path_inited"]
     while True:
         candidate = os.path.join(directory, PYTHON_VERSION_FILE)
-        if fs.is_file(candidate):
+        if fs.lexists(candidate):  # what is not a readable file there is reported when it is read
             break
         parent = os.path.dirname(directory)
         if parent == directory:
@@ -1934,7 +1967,7 @@ def _python_candidate(ctx, p):
         known[ctx.host.fs.real_path(stamp["python_found"])] = (stamp.get("python_found_sig"), version, stamp.get("python"))
     selector = p["state_python_selector_file_abs_path_inited"]
     if selector is not None:
-        chosen = _run_python_selector(ctx, selector, requirement)
+        chosen = _run_python_selector(ctx, p, selector, requirement)
         if chosen is not None:
             probe = probe_base_python(ctx.host, chosen, known)
             if probe.problem is not None:
@@ -1956,28 +1989,32 @@ def _python_candidate(ctx, p):
     return PythonCandidate(found.path, found.version, tried + found.tried, found.found)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-def _run_python_selector(ctx, path, requirement):
+def _run_python_selector(ctx, p, path, requirement):
     """Call `select_python_file_abs_path(version)` of the selector script; its answer or None."""
+    if not ctx.host.fs.lexists(path) or ctx.host.fs.is_dir(path):  # a link loop is reported by the loader
+        value, source = _override(p, "python_selector_file_rel_path")
+        raise ConfigError("%s: field python_selector_file_rel_path = %r: %s is not a file; fix the path or add the "
+                          "selector there" % (source, value, path))
     try:
         select = ctx.host.proc.load_file_function(path, "select_python_file_abs_path")
     except ClientCodeMissing:
         raise ConfigError("python selector %s defines no function select_python_file_abs_path(required_version)" % path)
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         raise ConfigError("python selector %s cannot be loaded: %s: %s" % (path, type(e).__name__, e))
     try:
         # the reference's protocol: always three parts, (3, 11, 0) for "3.11"
         chosen = select(tuple(requirement.version) + (0,) * (3 - len(requirement.version)))
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         raise ConfigError("python selector %s failed: %s: %s" % (path, type(e).__name__, e))
     if chosen is not None and not (isinstance(chosen, str) and os.path.isabs(chosen)):
         raise ConfigError("python selector %s returned %r; it must return an absolute path or None" % (path, chosen))
     return chosen
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _compute_selected_python_prime(ctx, p):
     """The interpreter the venv is made from: an error naming everything tried when there is none."""
     return check_python_selected(p)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def check_python_selected(p):
     """The selected interpreter, or the error a boot stops with (eval stops with it too, after printing)."""
@@ -2070,20 +2107,29 @@ def _compute_install_inputs(ctx, p):
         "install_config": _digest(repr((descriptors, p["state_install_specs_inited"]))),
         "constraints": _digest(_read_or_empty(fs, p["state_version_constraints_file_abs_path_inited"])),
     }
+    check_projects(ctx, p)
     for index, descriptor in enumerate(descriptors):
         project_dir = _norm_join(ref_root, descriptor["build_root_dir_rel_path"])
-        if not any(fs.is_file(os.path.join(project_dir, name)) for name in PROJECT_FILES):
-            raise ConfigError(
-                "project_descriptors[%d] (build_root_dir_rel_path %r): %s has no %s. Fix the path in the config "
-                "(`./prime eval` shows which file sets it) or add the project there"
-                % (index, descriptor["build_root_dir_rel_path"], project_dir, " or ".join(PROJECT_FILES))
-            )
         inputs["project.%d" % index] = _digest("\0".join(
             "%s\0%s" % (name, _read_or_empty(fs, path)) for name, path in project_metadata_files(fs, project_dir)))
     return inputs
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py")
+
+
+def check_projects(ctx, p):
+    """Every project descriptor names a directory with a project, or the error a boot (and eval) stops with,
+    naming the config file and the descriptor, before any venv or installer runs."""
+    fs, ref_root = ctx.host.fs, p["state_ref_root_dir_abs_path_inited"]
+    for index, descriptor in enumerate(p["state_project_descriptors_inited"]):
+        project_dir = _norm_join(ref_root, descriptor["build_root_dir_rel_path"])
+        if not any(fs.is_file(os.path.join(project_dir, name)) for name in PROJECT_FILES):
+            value, source = _override(p, "project_descriptors")
+            raise ConfigError(
+                "%s: project_descriptors[%d].build_root_dir_rel_path = %r: %s has no %s; fix the path or add the "
+                "project there" % (source or "the default project descriptor (the ref root)", index,
+                                   descriptor["build_root_dir_rel_path"], project_dir, " or ".join(PROJECT_FILES)))
 
 
 def project_metadata_files(fs, project_dir):
@@ -2098,7 +2144,7 @@ def project_metadata_files(fs, project_dir):
         listing = []
     names += sorted(name for name in listing if name.startswith("requirements") and name.endswith(".txt"))
     return [(name, os.path.join(project_dir, name)) for name in _unique(names)]
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _dynamic_files(pyproject):
     """The quoted names under [tool.setuptools.dynamic] (its `file = ...` entries), read without a TOML
@@ -2112,14 +2158,14 @@ def _dynamic_files(pyproject):
         elif section == "tool.setuptools.dynamic" or section.startswith("tool.setuptools.dynamic."):
             found += [part for i, part in enumerate(text.replace("'", '"').split('"')) if i % 2 and part]
     return found
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _read_or_empty(fs, path):
     try:
         return fs.read_text(path)
     except (OSError, UnicodeDecodeError):
         return ""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _compute_constraints_path(ctx, p):
     selection = p["state_env_selection_inited"]
@@ -2134,7 +2180,7 @@ class VenvCheck(Record):
 
     __slots__ = ("status", "reason", "fresh")
     _defaults = (False,)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 _REBUILD_KEYS = ("driver", "python", "python_version")
 
@@ -2563,11 +2609,14 @@ def _reset(ctx, p, paths):
         ctx.log.notice("reset: dropped the %d pins of %s (the lock file); they are made afresh from what installs now"
                        % (pins, constraints))
     tool_venvs = os.path.join(p["state_local_cache_dir_abs_path_inited"], "venv")
-    if fs.lexists(tool_venvs):
-        names = sorted(fs.list_dir(tool_venvs))
-        fs.remove_tree(tool_venvs)
-        ctx.log.notice("reset: removed the tool venvs in %s (%s)" % (tool_venvs, ", ".join(names) or "none"))
-
+    names = [name for name in (fs.list_dir(tool_venvs) if fs.is_dir(tool_venvs) else [])
+             if name.startswith(("uv.venv", "pip-")) and ".venv" in name]  # only what the drivers make there
+    for name in names:
+        path = os.path.join(tool_venvs, name)
+        fs.remove_tree(path) if fs.is_dir(path) and not fs.is_symlink(path) else fs.remove(path)
+    if names:
+        ctx.log.notice("reset: removed the tool venvs in %s (%s)" % (tool_venvs, ", ".join(names)))
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _verify_new_venv(ctx, paths, requirement):
     probe = probe_python(ctx.host, paths.python)
@@ -2577,7 +2626,7 @@ def _verify_new_venv(ctx, paths, requirement):
             "the new venv's python %s %s, but Python %s is required" % (paths.python, got, requirement.text),
             ExitCode.tool_failed,
         )
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _install_projects(ctx, p, driver, paths, previous_pins=None):
     """Install the projects against the pins, then re-pin from what is installed and say what changed
@@ -3113,12 +3162,13 @@ def builtin_states():
         ("required_python_version_inited", _one("python_requirement_inited", _compute_required_python_version)),
         ("python_selector_file_abs_path_inited", _one(_CONF, _compute_selector_path)),
         ("python_candidate_found",
-         _one("python_requirement_inited python_selector_file_abs_path_inited venv_stamp_loaded", _compute_python_candidate)),
+         _one(_CONF + " python_requirement_inited python_selector_file_abs_path_inited venv_stamp_loaded", _compute_python_candidate)),
         ("selected_python_file_abs_path_inited", impl_by_mode({
             ExecMode.mode_prime: _impl("python_candidate_found python_requirement_inited global_conf_file_abs_path_inited",
                                        _compute_selected_python_prime),
             None: _impl("python_candidate_found python_requirement_inited", _compute_selected_python_read)})),
-        ("local_venv_dir_abs_path_inited", _one(_CONF + " conf_files_checked", _compute_venv_dir)),
+        ("local_venv_dir_abs_path_inited", _one(_CONF + " conf_files_checked proto_code_file_abs_path_inited "
+                                                "global_conf_file_abs_path_inited", _compute_venv_dir)),
         ("local_log_dir_abs_path_inited", _one(_CONF, _dir_state("local_log_dir_rel_path"))),
         ("local_tmp_dir_abs_path_inited", _one(_CONF, _dir_state("local_tmp_dir_rel_path"))),
         ("local_cache_dir_abs_path_inited", _one(_CONF, _dir_state("local_cache_dir_rel_path"))),
@@ -3130,13 +3180,14 @@ def builtin_states():
         ("effective_config_printed", _in_read_mode(_with_args(
             "proto_code_file_abs_path_inited primer_conf_file_abs_path_inited primer_conf_file_data_loaded "
             "client_conf_file_data_loaded env_conf_file_data_loaded derived_conf_data_loaded python_candidate_found "
-            "python_requirement_inited global_conf_file_abs_path_inited", _compute_effective_config_printed))),
+            "python_requirement_inited global_conf_file_abs_path_inited project_descriptors_inited "
+            "ref_root_dir_abs_path_inited", _compute_effective_config_printed))),
         # the venv, installs, restarts, the handover, and each exec mode's end
         ("venv_paths_inited", _one("local_venv_dir_abs_path_inited local_tmp_dir_abs_path_inited", _compute_venv_paths)),
         ("version_constraints_file_abs_path_inited",
          _one("env_selection_inited ref_root_dir_abs_path_inited version_constraints_file_basename_inited", _compute_constraints_path)),
         ("install_inputs_inited",
-         _one("ref_root_dir_abs_path_inited project_descriptors_inited install_specs_inited venv_driver_inited "
+         _one(_CONF + " project_descriptors_inited install_specs_inited venv_driver_inited "
               "selected_python_file_abs_path_inited python_candidate_found version_constraints_file_abs_path_inited",
               _compute_install_inputs)),
         ("venv_stamp_loaded", _one("venv_paths_inited", _compute_venv_stamp)),
