@@ -95,6 +95,36 @@ class CommandRecord:
 
 
 @dataclass
+class FsOpRecord:
+    """One call of an operation of the filesystem port that changes files (`write_text`, `make_symlink`,
+    `append_text`, `make_dirs`, `remove`, `remove_tree`, `move`, `copy`), by the simulated process `pid`.
+
+    `path` is the operation's path (for `move`/`copy` the source, for `make_symlink` the link); `dst` the
+    destination of a `move`/`copy`; `target` the text a `make_symlink` link points at. `fault`: the fault
+    point that changed it; `killed`: "before" / "after" when a fault killed the process at this call;
+    `error`: the errno name (`ENOSPC`, `ENOENT`, ...) when the call raised an OSError, injected or real.
+    """
+
+    op: str
+    path: str
+    dst: Optional[str] = None
+    target: Optional[str] = None
+    pid: Optional[int] = None
+    fault: Optional[str] = None
+    killed: Optional[str] = None
+    error: Optional[str] = None
+
+    @property
+    def line(self) -> str:
+        """"write_text /repo/constraints.txt", "move /repo/venv -> /repo/venv.moved", "make_symlink /repo/x -> t"."""
+        if self.dst is not None:
+            return "%s %s -> %s" % (self.op, self.path, self.dst)
+        if self.target is not None:
+            return "%s %s -> %s" % (self.op, self.path, self.target)
+        return "%s %s" % (self.op, self.path)
+
+
+@dataclass
 class MainCall:
     """One `host.proc.call_main` call: the client main, and the process facts it was called with.
 
@@ -286,7 +316,8 @@ class Outcome:
     `files` is the final state of the fake filesystem (absolute paths), so file assertions work after
     the session has ended. `killed`: a fault killed the process (exit 137). `concurrent_runs`: the runs of
     simulated concurrent processes that finished while this run waited for a lock (protoprimer_harness.session_state).
-    `faults`: the fault points that fired (`FaultHit`).
+    `faults`: the fault points that fired (`FaultHit`). `fs_ops`: every call of the filesystem port that
+    changes files, by every process of the chain, in order (`FsOpRecord`).
     """
 
     root: str
@@ -303,6 +334,7 @@ class Outcome:
     killed: bool = False
     concurrent_runs: List["Outcome"] = field(default_factory=list)
     faults: List[Any] = field(default_factory=list)
+    fs_ops: List[FsOpRecord] = field(default_factory=list)
     files: Snapshot = field(default_factory=dict, repr=False)
 
     # --- views ---------------------------------------------------------------------------------------
@@ -313,6 +345,10 @@ class Outcome:
 
     def command_lines(self) -> List[str]:
         return [c.line or c.full_line for c in self.commands]
+
+    def fs_op_lines(self) -> List[str]:
+        """"write_text /repo/constraints.txt", ... one per recorded filesystem operation (`fs_ops`)."""
+        return [record.line for record in self.fs_ops]
 
     @property
     def shell(self) -> Optional[ShellRecord]:

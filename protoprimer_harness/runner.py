@@ -2,7 +2,8 @@
 
 Invariants:
 - every simulated process runs in this Python process, against the session's fake filesystem, with its
-  own `Host` (the kernel's real filesystem adapter, a `FakeProcesses`, a `FakeEnvironment`);
+  own `Host` (the kernel's real filesystem adapter wrapped in a `ProcessFileSystem`, which records its
+  changes and applies filesystem faults; a `FakeProcesses`; a `FakeEnvironment`);
 - a process ends by `SystemExit` (its exit code), by returning (exit 0), by `ProcessReplaced` (the next
   process starts with the new argv/env, same cwd, same pid - as after execve), by `ProcessKilled` (a fault:
   the whole run ends with exit 137 and `outcome.killed`), or by any other `Exception` (a crash: exit 1, the
@@ -28,6 +29,7 @@ from .fake_processes import PROTO_KERNEL_MODULE, FakeProcesses, ShellLaunch, _em
 from .launch import Launch, LaunchFailure, resolve_launch
 from .session_state import KILLED_EXIT_CODE, SessionState
 from .outcome import STRIDE_VARIABLE, UNKNOWN_STRIDE, Outcome, ProcessRecord, ShellRecord, display_path
+from .process_fs import ProcessFileSystem
 from .programs import EntryCall, Program, Refusal, identify_program, process_argv
 from .snapshot import diff_snapshots, take_snapshot
 
@@ -51,28 +53,6 @@ class _ProcessEnd:
     replaced: Optional[ProcessReplaced] = None
     crashed: bool = False
     killed: bool = False
-
-
-class ProcessFileSystem:
-    """The kernel's real filesystem adapter (on the fake filesystem), refusing every call once the process
-    was killed by a fault (so a `finally:` of the kernel cannot change files after a SIGKILL)."""
-
-    def __init__(self, fs: Any, state: ProcessState):
-        self._fs = fs
-        self._state = state
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._fs, name)
-        if not callable(attr):
-            return attr
-        state = self._state
-
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            state.check()
-            return attr(*args, **kwargs)
-
-        guarded.__name__ = name
-        return guarded
 
 
 def split_command(command: Union[str, Sequence[str]]) -> List[str]:
@@ -357,7 +337,7 @@ class Runner:
         )
         processes = FakeProcesses(self.kernel, environment, self.tools, self.mains, outcome.commands,
                                   outcome.main_calls, session_state=self.session_state, faults_hit=outcome.faults)
-        fs = ProcessFileSystem(self.kernel.RealFileSystem(), state)
+        fs = self._process_fs(state, outcome, record.pid)
         host = self.kernel.Host(fs, processes, environment)
         processes.host = host
         return host
@@ -382,9 +362,15 @@ class Runner:
         )
         processes = FakeProcesses(self.kernel, environment, self.tools, self.mains, outcome.commands,
                                   outcome.main_calls, session_state=self.session_state, faults_hit=outcome.faults)
-        host = self.kernel.Host(ProcessFileSystem(self.kernel.RealFileSystem(), state), processes, environment)
+        host = self.kernel.Host(self._process_fs(state, outcome, pid), processes, environment)
         processes.host = host
         return OpenProcess(host, outcome, streams, self, pid)
+
+    def _process_fs(self, state: ProcessState, outcome: Outcome, pid: int) -> ProcessFileSystem:
+        """The kernel's filesystem adapter for one process: guarded after a kill, its changes recorded in
+        `outcome.fs_ops`, the session's filesystem faults applied (protoprimer_harness.process_fs)."""
+        return ProcessFileSystem(self.kernel.RealFileSystem(), state, faults=self.session_state.faults,
+                                 fs_ops=outcome.fs_ops, faults_hit=outcome.faults, root=self.root, pid=pid)
 
     def _on_sleep(self, seconds: float, pid: int, cwd: str, outcome: Outcome) -> None:
         """A process slept: simulated lock holders with a `finish` command complete it now (nested runs);

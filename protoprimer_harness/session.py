@@ -21,7 +21,7 @@ from .fake_environment import FakeClock, PidCounter
 from .fake_fs import active_fake_filesystem, fast_copytree, write_file
 from .fake_interpreters import identify_interpreter
 from .fake_tools import DEFAULT_TOOLS
-from .session_state import FaultSpec, SessionState
+from .session_state import SessionState, make_fault
 from .outcome import Outcome
 from .runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
 from .tools.shells import shell_file_text
@@ -257,12 +257,16 @@ class WorldSession:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def add_fault(self, command: str, exit: Optional[int] = None, stderr: str = "", stdout: str = "",
-                  die: Optional[str] = None, times: Optional[int] = None) -> "WorldSession":
-        """A fault point from now on, as `World.add_fault` declares one: the runs so far never hit it and do
-        not count for its `times` (to kill, say, the second `./prime` at a command the first ran too)."""
+    def add_fault(self, command: Optional[str] = None, exit: Optional[int] = None, stderr: str = "",
+                  stdout: str = "", die: Optional[str] = None, times: Optional[int] = None, *,
+                  fs_op: Optional[str] = None, path: Optional[str] = None, error: Optional[str] = None,
+                  skip: int = 0) -> "WorldSession":
+        """A fault point from now on, as `World.add_fault` declares one (of a command, or with `fs_op` and
+        `path` of a filesystem operation): the runs so far never hit it and do not count for its `times` or
+        `skip` (to kill, say, the second `./prime` at a command the first ran too)."""
         self._require_active()
-        self.session_state.faults.add(FaultSpec(command, exit=exit, stdout=stdout, stderr=stderr, die=die, times=times))
+        self.session_state.faults.add(make_fault(command, exit=exit, stdout=stdout, stderr=stderr, die=die,
+                                                 times=times, fs_op=fs_op, path=path, error=error, skip=skip))
         return self
 
     def _require_active(self) -> None:

@@ -4,9 +4,11 @@ The world declares these as data (`World.add_fault`, `World.hold_lock`, `World.a
 it builds one `SessionState` per session, whose state carries over from one run of the session to the next:
 a fault with `times=1` fires once per session, a lock released in one run stays released.
 
-- Faults (`FaultSpec`, `FaultTable`): a `run` command line or a `replace` argv that matches a fault's
-  `command` (a substring, or a glob when it has `*` or `?`) fails with the fault's exit code and output, or
-  kills the simulated process (`ProcessKilled`: exit 137) before, during or after the command's effects.
+- Faults (`FaultSpec`, `FsFaultSpec`, `FaultTable`): a `run` command line or a `replace` argv that matches a
+  fault's `command` (a substring, or a glob when it has `*` or `?`) fails with the fault's exit code and
+  output, or kills the simulated process (`ProcessKilled`: exit 137) before, during or after the command's
+  effects; a filesystem port operation (`fs_op`) on a path that matches a fault's `path` raises an `OSError`
+  with the fault's errno, or kills the process before or after the operation.
 - Locks (`LockSpec`, `LockTable`): pyfakefs makes `fcntl.flock` a no-op, so the lock port is modelled
   here: which simulated process holds which lock file, and simulated other processes (holders declared by
   the world) that hold a lock, are alive or dead, and may finish their work (a nested run) and release it.
@@ -22,6 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 DIE_POINTS = ("before", "during", "after")
+# The filesystem port's operations that change files, which a filesystem fault can target, and its kill points.
+FS_OPS = ("write_text", "make_symlink", "append_text", "make_dirs", "remove", "remove_tree", "move", "copy")
+FS_DIE_POINTS = ("before", "after")
 DEFAULT_LOCK_HOLDER_PID = 4242
 # How long (simulated seconds of env.sleep) a process may wait for a lock whose holder never releases it.
 DEFAULT_LOCK_WAIT_LIMIT = 1800.0
@@ -74,39 +79,140 @@ class FaultSpec:
         return "%s at %r" % (what, self.command)
 
 
+@dataclass(frozen=True)
+class FsFaultSpec:
+    """One fault point of the filesystem port: the operation `fs_op` (one of `FS_OPS`) on a path that matches
+    `path`. A `path` with `*`, `?` or `[` is a glob over the whole path, otherwise the path itself; either is
+    matched against the absolute path and, under the repo root, the path relative to it ("constraints.txt",
+    "*/constraints.txt", "venv/*"); `move` and `copy` match on their source or their destination,
+    `make_symlink` on the link. `error` (an errno name: "ENOSPC", "EACCES", "EROFS", ...) makes the call
+    raise `OSError(errno, strerror, path)` without its effect; `die` kills the simulated process "before"
+    the call (no effect) or "after" it (its effect done). `skip` lets the first N matches pass (to reach the
+    N+1-th time a run does the same operation); `times` then limits how many fire (per session, as for
+    commands)."""
+
+    fs_op: str
+    path: str
+    error: Optional[str] = None
+    die: Optional[str] = None
+    times: Optional[int] = None
+    skip: int = 0
+
+    def __post_init__(self):
+        where = "fs fault %s %r" % (self.fs_op, self.path)
+        if self.fs_op not in FS_OPS:
+            raise ValueError("%s: fs_op must be one of %s, got %r" % (where, ", ".join(FS_OPS), self.fs_op))
+        if not self.path:
+            raise ValueError("%s: a filesystem fault needs a non-empty path pattern" % where)
+        if self.die is not None and self.die not in FS_DIE_POINTS:
+            raise ValueError("%s: die must be one of %s (a filesystem call has no middle), got %r"
+                             % (where, ", ".join(FS_DIE_POINTS), self.die))
+        if self.error is not None and not isinstance(getattr(errno, str(self.error), None), int):
+            raise ValueError("%s: error must be an errno name (ENOSPC, EACCES, EROFS, ...), got %r"
+                             % (where, self.error))
+        if self.die is not None and self.error is not None:
+            raise ValueError("%s: give error= or die=, not both" % where)
+        if self.die is None and self.error is None:
+            raise ValueError("%s: give error=ERRNO_NAME (the call fails) or die=%s" % (where, "|".join(FS_DIE_POINTS)))
+        if self.times is not None and self.times < 1:
+            raise ValueError("%s: times must be 1 or more, got %r" % (where, self.times))
+        if self.skip < 0:
+            raise ValueError("%s: skip must be 0 or more, got %r" % (where, self.skip))
+
+    def matches(self, fs_op: str, paths: Sequence[str]) -> bool:
+        if fs_op != self.fs_op:
+            return False
+        if any(char in self.path for char in "*?["):
+            return any(fnmatch.fnmatchcase(path, self.path) for path in paths)
+        return self.path in paths
+
+    def os_error(self, filename: str, filename2: Optional[str] = None) -> OSError:
+        """The OSError the real call would raise for this fault's errno."""
+        code = getattr(errno, self.error)
+        if filename2 is not None:
+            return OSError(code, os.strerror(code), filename, None, filename2)
+        return OSError(code, os.strerror(code), filename)
+
+    def describe(self) -> str:
+        what = "error %s" % self.error if self.error is not None else "die %s" % self.die
+        return "%s at %s %r" % (what, self.fs_op, self.path)
+
+
+def make_fault(command: Optional[str] = None, exit: Optional[int] = None, stderr: str = "", stdout: str = "",
+               die: Optional[str] = None, times: Optional[int] = None, fs_op: Optional[str] = None,
+               path: Optional[str] = None, error: Optional[str] = None,
+               skip: int = 0) -> Union[FaultSpec, FsFaultSpec]:
+    """The fault `World.add_fault` / `WorldSession.add_fault` declare: a command fault (`command`, with
+    `exit` or `die`) or a filesystem fault (`fs_op` and `path`, with `error` or `die`)."""
+    if fs_op is None and path is None:
+        if error is not None or skip:
+            raise ValueError("error= and skip= are for filesystem faults: give fs_op= and path= too")
+        return FaultSpec(command or "", exit=exit, stdout=stdout, stderr=stderr, die=die, times=times)
+    if command is not None or exit is not None or stdout or stderr:
+        raise ValueError("a fault targets a command (command=, exit=, stdout=, stderr=) or a filesystem "
+                         "operation (fs_op=, path=, error=), not both")
+    if fs_op is None or path is None:
+        raise ValueError("a filesystem fault needs both fs_op= (one of %s) and path=" % ", ".join(FS_OPS))
+    return FsFaultSpec(fs_op, path, error=error, die=die, times=times, skip=skip)
+
+
 @dataclass
 class FaultHit:
-    """A fault that fired: where (`kind` "run" or "replace", the command `line`) and which fault."""
+    """A fault that fired: where (`kind` "run", "replace" or "fs"; the command `line`, or for "fs" the
+    operation and its path) and which fault."""
 
     kind: str
     line: str
-    fault: FaultSpec
+    fault: Union[FaultSpec, FsFaultSpec]
 
     def describe(self) -> str:
         return "%s: %s (%s)" % (self.kind, self.line, self.fault.describe())
 
 
 class FaultTable:
-    """The world's faults with how often each has fired in this session."""
+    """The world's faults (of commands and of the filesystem port) with how often each has fired in this
+    session."""
 
-    def __init__(self, faults: Sequence[FaultSpec]):
+    def __init__(self, faults: Sequence[Union[FaultSpec, FsFaultSpec]]):
         self._faults = list(faults)
         self._fired = [0] * len(self._faults)
+        self._passed = [0] * len(self._faults)
 
-    def add(self, fault: FaultSpec) -> None:
+    def add(self, fault: Union[FaultSpec, FsFaultSpec]) -> None:
         """A fault point from now on (what fired before it does not count for its `times`)."""
         self._faults.append(fault)
         self._fired.append(0)
+        self._passed.append(0)
 
     def match(self, lines: Sequence[str]) -> Optional[FaultSpec]:
-        """The first fault that matches one of `lines` and has not used up its `times`; it counts as fired."""
+        """The first command fault that matches one of `lines` and has not used up its `times`; it counts as
+        fired."""
         for index, fault in enumerate(self._faults):
+            if not isinstance(fault, FaultSpec):
+                continue
             if fault.times is not None and self._fired[index] >= fault.times:
                 continue
             if fault.matches(lines):
                 self._fired[index] += 1
                 return fault
         return None
+
+    def match_fs(self, fs_op: str, paths: Sequence[str]) -> Optional[FsFaultSpec]:
+        """The first filesystem fault for `fs_op` on one of `paths` that has let its `skip` matches pass and
+        not used up its `times`; it counts as fired. Every fault that matches counts the match."""
+        hit = None
+        for index, fault in enumerate(self._faults):
+            if not isinstance(fault, FsFaultSpec) or not fault.matches(fs_op, paths):
+                continue
+            if fault.times is not None and self._fired[index] >= fault.times:
+                continue
+            if self._passed[index] < fault.skip:
+                self._passed[index] += 1
+                continue
+            if hit is None:
+                self._fired[index] += 1
+                hit = fault
+        return hit
 
 
 def line_matches(pattern: str, lines: Sequence[str]) -> bool:

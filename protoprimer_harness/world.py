@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 from .entries import DirEntry, Entry, FileEntry, RealDirEntry, SymlinkEntry
 from .fake_interpreters import interpreter_file_text, pyvenv_cfg_text
-from .session_state import DEFAULT_LOCK_HOLDER_PID, DEFAULT_LOCK_WAIT_LIMIT, FaultSpec, LockSpec
+from .session_state import (DEFAULT_LOCK_HOLDER_PID, DEFAULT_LOCK_WAIT_LIMIT, FaultSpec, FsFaultSpec, LockSpec,
+                            make_fault)
 from .session import WorldSession, activate as activate_world
 
 DEFAULT_ROOT = "/repo"
@@ -85,7 +86,7 @@ class World:
         self.packages: List[PackageSpec] = []
         self.default_index = True
         self.pip_version = DEFAULT_PIP_VERSION
-        self.faults: List[FaultSpec] = []
+        self.faults: List[Union[FaultSpec, FsFaultSpec]] = []
         self.locks: Dict[str, LockSpec] = {}
         self.lock_wait_limit = DEFAULT_LOCK_WAIT_LIMIT
         self.shells: Dict[str, str] = dict(DEFAULT_SHELLS)
@@ -242,12 +243,20 @@ class World:
         self.packages.append(spec)
         return self
 
-    def add_fault(self, command: str, exit: Optional[int] = None, stderr: str = "", stdout: str = "",
-                  die: Optional[str] = None, times: Optional[int] = None) -> "World":
+    def add_fault(self, command: Optional[str] = None, exit: Optional[int] = None, stderr: str = "",
+                  stdout: str = "", die: Optional[str] = None, times: Optional[int] = None, *,
+                  fs_op: Optional[str] = None, path: Optional[str] = None, error: Optional[str] = None,
+                  skip: int = 0) -> "World":
         """A fault point: a `run` (or `replace`) whose shlex-joined command line contains `command` (a glob
         over the whole line when it has * or ?) fails with `exit` and the given output, or kills the process
-        (`die` = "before" | "during" | "after" its effects). `times`: only the first N matches."""
-        self.faults.append(FaultSpec(command, exit=exit, stdout=stdout, stderr=stderr, die=die, times=times))
+        (`die` = "before" | "during" | "after" its effects). `times`: only the first N matches.
+
+        Or, with `fs_op` (write_text, make_symlink, append_text, make_dirs, remove, remove_tree, move,
+        copy) and `path` (the path, absolute or relative to the root, or a glob with * ? [): that filesystem
+        port call raises OSError with the errno named by `error` ("ENOSPC", "EACCES", "EROFS", ...), or the
+        process is killed `die` = "before" | "after" it; `skip`: let the first N matches pass."""
+        self.faults.append(make_fault(command, exit=exit, stdout=stdout, stderr=stderr, die=die, times=times,
+                                      fs_op=fs_op, path=path, error=error, skip=skip))
         return self
 
     def hold_lock(self, path: str, pid: int = DEFAULT_LOCK_HOLDER_PID, alive: bool = True,

@@ -2584,10 +2584,23 @@ def make_generated_dir(ctx, p, path):
     fs = ctx.host.fs
     if fs.is_dir(path):
         return
-    fs.make_dirs(path)
-    if _is_inside(path, p["state_ref_root_dir_abs_path_inited"]):
-        fs.write_text(os.path.join(path, ".gitignore"), "*\n")
-
+    if fs.lexists(path) or not _is_inside(path, p["state_ref_root_dir_abs_path_inited"]):
+        fs.make_dirs(path)  # outside the repo; or a file or a link is in the way: its error names the path
+        return
+    # made whole beside it, then renamed into place: a kill or a failed write leaves no directory without
+    # its .gitignore (a leftover `<dir>.new-<pid>` holds only ignored files, so git shows nothing)
+    parent, base = os.path.split(path)
+    for name in fs.list_dir(parent) if fs.is_dir(parent) else ():
+        if name.startswith(base + ".new-"):  # left by a run cut short before its rename
+            fs.remove_tree(os.path.join(parent, name))
+    staging = "%s.new-%d" % (path, ctx.host.env.pid)
+    fs.make_dirs(staging)
+    fs.write_text(os.path.join(staging, ".gitignore"), "*\n")
+    if fs.is_dir(path):  # another run made it meanwhile
+        fs.remove_tree(staging)
+    else:
+        fs.move(staging, path)
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _move_aside(ctx, p, path, why):
     target = os.path.join(p["state_local_tmp_dir_abs_path_inited"], "%s.%s.%s" % (os.path.basename(path), why, p["state_input_start_id_var_loaded"]))
@@ -2595,7 +2608,7 @@ def _move_aside(ctx, p, path, why):
     ctx.host.fs.move(path, target)
     ctx.log.info("moved %s aside to %s" % (path, target))
     _prune_moved_aside(ctx, p, path)  # builds that fail (or are cut short) must not pile venvs up either
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _reset(ctx, p, paths):
     """reset/reboot: the old venv moves aside, the pins and the tool venvs (uv, pip seeds) go; the build starts afresh."""

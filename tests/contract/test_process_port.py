@@ -309,11 +309,12 @@ def test_load_file_function_errors_of_the_file_propagate(backend):
 
 def test_the_kernel_reports_a_selector_without_the_function_as_a_config_error(backend):
     path = backend.write("select_python.py", "x = 1\n")
-    # _run_python_selector turns the port's errors into config errors; it only needs ctx.host
+    # _run_python_selector turns the port's errors into config errors; it needs ctx.host, and the config
+    # (parents `p`) only to name the field when the file is missing
     ctx = type("Ctx", (), {"host": backend.host})()
     requirement = type("Req", (), {"version": (3, 11)})()
     with pytest.raises(kernel.ConfigError) as raised:
-        kernel._run_python_selector(ctx, path, requirement)
+        kernel._run_python_selector(ctx, {}, path, requirement)
     assert backend.norm(str(raised.value)) == (
         "python selector <ROOT>/select_python.py defines no function select_python_file_abs_path(required_version)")
 

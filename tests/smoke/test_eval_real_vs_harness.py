@@ -32,6 +32,7 @@ def write_repo(root):
         ),
         "dst/default_env/proto_kernel.json": json.dumps({"local_venv_dir_rel_path": "venv.default"}),
         "dst/other_env/proto_kernel.json": json.dumps({"local_log_dir_rel_path": "logs.other"}),
+        "pyproject.toml": '[project]\nname = "client"\nversion = "0"\n',  # eval checks the projects too
         "prime": kernel.render_entry_script("boot_env", "cmd/proto_code/proto_kernel.py", "client.main:main"),
     }
     for rel, text in files.items():

@@ -21,6 +21,7 @@ def test_eval_runs_under_each_supported_interpreter(tmp_path, version):
     shutil.copy(kernel.__file__, tmp_path / "proto_kernel.py")
     (tmp_path / ".python-version").write_text("%d.%d\n" % version)
     (tmp_path / "proto_kernel.json").write_text('{"venv_driver": "venv_uv"}')
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "client"\nversion = "0"\n')  # eval checks it
     env = {"PATH": os.path.dirname(python), "HOME": str(tmp_path)}
     result = subprocess.run(
         [python, "proto_kernel.py", "eval", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
