@@ -175,6 +175,14 @@ def state_differences(expected: Dict[str, object], actual: Dict[str, object]) ->
     return "\n".join(lines)
 
 
+def assert_heals(session, flow: Flow, expected: Dict[str, object]) -> None:
+    """The flow's command run again without the fault exits 0 and ends in the clean run's state."""
+    healed = session.run(flow.command)
+    healed.assert_exit(0)
+    healed_state = end_state(session, healed)
+    assert healed_state == expected, state_differences(expected, healed_state)
+
+
 def half_written(outcome) -> List[str]:
     """The committed files (constraints, JSON configs) that a run left without their data."""
     return sorted(path for path, entry in outcome.files.items() if path.endswith(("constraints.txt", ".json"))

@@ -23,7 +23,7 @@ from typing import Dict
 
 import pytest
 
-from sweep_flows import FLOWS, Flow, clean_run, end_state, half_written, prepared, state_differences
+from sweep_flows import FLOWS, Flow, assert_heals, clean_run, half_written, prepared
 
 COMMAND_KILL_MOMENTS = ("before", "during", "after")
 FS_KILL_MOMENTS = ("before", "after")
@@ -56,12 +56,8 @@ def test_a_run_killed_at_any_point_is_healed_by_the_next(flow: Flow, point, mome
         killed = session.run(flow.command)
         killed.assert_killed()
         assert half_written(killed) == [], "half-written after the kill"
-        # when: the same command without the fault
-        healed = session.run(flow.command)
-        # then
-        healed.assert_exit(0)
-        healed_state = end_state(session, healed)
-        assert healed_state == expected, state_differences(expected, healed_state)
+        # when, then: the same command without the fault heals
+        assert_heals(session, flow, expected)
     finally:
         session.close()
 

@@ -26,8 +26,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from sweep_flows import (FLOWS, WRITE_OPS, CommandPoint, Flow, FsPoint, clean_run, end_state, prepared,
-                         state_differences)
+from sweep_flows import FLOWS, WRITE_OPS, CommandPoint, Flow, FsPoint, assert_heals, clean_run, prepared
 
 ERRNOS = ("ENOSPC", "EACCES", "EROFS")
 FILE_ERROR_EXIT = 10
@@ -128,12 +127,8 @@ def test_an_error_at_any_point_is_one_message_and_the_next_run_heals(flow: Flow,
         assert named in messages[0], "the %s message does not name %s:\n%s" % (level, named, messages[0])
         assert failed.exit_code in codes, "exit %d, not %s:\n%s" % (
             failed.exit_code, " or ".join(map(str, codes)), failed.stderr)
-        # when: the same command without the fault
-        healed = session.run(flow.command)
-        # then
-        healed.assert_exit(0)
-        healed_state = end_state(session, healed)
-        assert healed_state == expected, state_differences(expected, healed_state)
+        # when, then: the same command without the fault heals
+        assert_heals(session, flow, expected)
     finally:
         session.close()
 

@@ -24,6 +24,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from protoprimer import primer_kernel as kernel
+
 PRIMER = "cmd/proto_code/proto_kernel.json"
 GLOBAL = "gconf/proto_kernel.json"
 LOCAL = "dst/default_env/proto_kernel.json"
@@ -43,22 +45,7 @@ BASE = {
 }
 
 # Every field of docs/config.md; each goes into every file (a file that does not read it only warns).
-FIELDS = (
-    "ref_root_dir_rel_path",
-    "global_conf_dir_rel_path",
-    "local_conf_symlink_rel_path",
-    "default_env_dir_rel_path",
-    "required_python_version",
-    "python_selector_file_rel_path",
-    "local_venv_dir_rel_path",
-    "local_log_dir_rel_path",
-    "local_tmp_dir_rel_path",
-    "local_cache_dir_rel_path",
-    "venv_driver",
-    "version_constraints_file_basename",
-    "project_descriptors",
-    "install_specs",
-)
+FIELDS = tuple(kernel.FIELD_TYPES)  # every field the kernel knows (docs/config.md lists the same)
 
 
 def put_field(field):
