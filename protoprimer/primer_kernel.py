@@ -41,8 +41,8 @@ __version__ = "0.14.0.dev0"
 
 # region: adapters
 # The real adapters: the only code in this file that touches os, sys, subprocess, shutil, open or the
-# clock. Everything else receives a `Host` and calls its ports. Fakes of the same shape live in the
-# `protoprimer_harness` package; `tests/contract` keeps the two honest.
+# clock. Everything else receives a `Host` and calls its ports; another implementation of a port must have
+# the same shape (docs/design.md, "Ports").
 
 
 class Record(object):
@@ -464,7 +464,7 @@ def real_host():
     return Host(RealFileSystem(), RealProcesses(), RealEnvironment())
 
 
-# region: domain names (shared with the harness; kept at the top so tools can read them without running)
+# region: domain names (kept at the top so other tools can read them without running the kernel)
 
 # What the kernel runs to learn an interpreter's facts: one line each for version, executable, prefix
 # and base_prefix. Valid under Python 2.7 too, so an old candidate is reported by version, not by error.
@@ -1324,7 +1324,7 @@ DEFAULT_COPY_PLACES = ("proto_kernel.py", os.path.join("cmd", "proto_code", "pro
 
 def _find_repo_copy(ctx):
     """The repo's kernel copy for a process that no entry script started (a plain `venv/bin/python`, a
-    client's pytest run) and that runs the installed kernel: the copy named by the stamp of the venv this
+    tool the client runs from its venv) and that runs the installed kernel: the copy named by the stamp of the venv this
     process runs in, else the first default place from the current directory upward."""
     env, fs = ctx.host.env, ctx.host.fs
     looked = []
@@ -2527,7 +2527,7 @@ def _compute_venv_prepared(ctx, p):
                 _move_aside(ctx, p, paths.dir, "before")
             driver.create(ctx, inputs["python"], paths)
             if _is_inside(paths.dir, p["state_ref_root_dir_abs_path_inited"]) and not fs.lexists(os.path.join(paths.dir, ".gitignore")):
-                fs.write_text(os.path.join(paths.dir, ".gitignore"), "*\n")  # uv writes its own; venv does not
+                _ignore_all(fs, paths.dir)  # uv writes its own; venv does not
             _verify_new_venv(ctx, paths, requirement)
             records["venv_python_sig"] = fs.stat_signature(paths.python)
         else:
@@ -2595,11 +2595,16 @@ def make_generated_dir(ctx, p, path):
             fs.remove_tree(os.path.join(parent, name))
     staging = "%s.new-%d" % (path, ctx.host.env.pid)
     fs.make_dirs(staging)
-    fs.write_text(os.path.join(staging, ".gitignore"), "*\n")
+    _ignore_all(fs, staging)
     if fs.is_dir(path):  # another run made it meanwhile
         fs.remove_tree(staging)
     else:
         fs.move(staging, path)
+
+
+def _ignore_all(fs, directory):
+    """A `.gitignore` of `*` in `directory`: git shows nothing of what the kernel generates there."""
+    fs.write_text(os.path.join(directory, ".gitignore"), "*\n")
 
 
 def _move_aside(ctx, p, path, why):
@@ -2626,7 +2631,10 @@ def _reset(ctx, p, paths):
              if name.startswith(("uv.venv", "pip-")) and ".venv" in name]  # only what the drivers make there
     for name in names:
         path = os.path.join(tool_venvs, name)
-        fs.remove_tree(path) if fs.is_dir(path) and not fs.is_symlink(path) else fs.remove(path)
+        if fs.is_dir(path) and not fs.is_symlink(path):
+            fs.remove_tree(path)
+        else:
+            fs.remove(path)
     if names:
         ctx.log.notice("reset: removed the tool venvs in %s (%s)" % (tool_venvs, ", ".join(names)))
 
@@ -3462,7 +3470,8 @@ class Log(object):
         if self.level <= 20:
             self.log(20, message)
         elif self.level <= 30:
-            self.to_file(self._stamped(20, "INFO", message, True)) if self._file is not None else None
+            if self._file is not None:
+                self.to_file(self._stamped(20, "INFO", message, True))
             self._env.write_stderr("protoprimer: %s\n" % message)
 
     def debug(self, message):

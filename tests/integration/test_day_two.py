@@ -244,23 +244,8 @@ def test_a_dependency_removed_then_added_back_leaves_and_returns_to_the_venv_and
 # region: 3. dependencies read from requirements.txt by the build
 
 
-DYNAMIC_PYPROJECT = """\
-[build-system]
-requires = ["setuptools>=64"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "client"
-version = "0.1"
-requires-python = ">=3.7"
-dynamic = ["dependencies"]
-
-[tool.setuptools]
-packages = ["client"]
-
-[tool.setuptools.dynamic]
-dependencies = { file = ["requirements.txt"] }
-"""
+DYNAMIC_PYPROJECT = client_pyproject([]).replace("dependencies = []", 'dynamic = ["dependencies"]') + (
+    '\n[tool.setuptools.dynamic]\ndependencies = { file = ["requirements.txt"] }\n')
 
 
 def test_a_line_added_to_a_requirements_file_read_by_the_build_installs_once(make_repo):

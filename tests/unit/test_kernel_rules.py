@@ -80,6 +80,15 @@ def test_the_effect_check_catches_effects_outside_the_adapters():
     ]
 
 
+TEST_MACHINERY = ("pytest", "pyfakefs", "unittest", "mocked", "is_test_run", "harness")
+
+
+def test_kernel_knows_nothing_of_tests(source):
+    """No test-only branch, and not even a word about the test machinery: the ports make it unnecessary."""
+    lowered = source.lower()
+    assert [word for word in TEST_MACHINERY if word in lowered] == []
+
+
 def test_kernel_has_no_global_statements(source):
     assert kernel_source.global_statements(source) == []
 
