@@ -2591,15 +2591,20 @@ def make_generated_dir(ctx, p, path):
     # its .gitignore (a leftover `<dir>.new-<pid>` holds only ignored files, so git shows nothing)
     parent, base = os.path.split(path)
     for name in fs.list_dir(parent) if fs.is_dir(parent) else ():
-        if name.startswith(base + ".new-"):  # left by a run cut short before its rename
+        pid = name[len(base) + len(".new-"):] if name.startswith(base + ".new-") else ""
+        if pid.isdigit() and not ctx.host.proc.is_alive(int(pid)):  # left by a run cut short before its rename
             fs.remove_tree(os.path.join(parent, name))
     staging = "%s.new-%d" % (path, ctx.host.env.pid)
     fs.make_dirs(staging)
     _ignore_all(fs, staging)
-    if fs.is_dir(path):  # another run made it meanwhile
-        fs.remove_tree(staging)
-    else:
+    try:
+        if fs.is_dir(path):  # another run made it meanwhile
+            raise OSError("made by another run")
         fs.move(staging, path)
+    except OSError:
+        if not fs.is_dir(path):
+            raise
+        fs.remove_tree(staging)
 
 
 def _ignore_all(fs, directory):
