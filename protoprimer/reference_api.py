@@ -26,6 +26,7 @@ import os
 import sys
 import typing
 
+from protoprimer import meta as _meta
 from protoprimer import primer_kernel as _kernel
 
 ValueType = typing.TypeVar("ValueType")
@@ -399,7 +400,28 @@ def _get_shell_driver(local_cache_dir_abs_path, activate_venv=True):
 
 # endregion: helpers
 
-# region: names the extension API is declared with
+# region: the extension API, mapped onto the meta runtime (protoprimer.meta)
+
+# Reference state names a client state may read whose state here has another name. The reference's
+# `state_command_executed` (TargetState.target_proto_bootstrap_completed) is the end of the bootstrap; here
+# the client's main runs inside `state_command_executed`, so a client state that waits for the bootstrap
+# reads `state_boot_completed`. (The reference ran `-c COMMAND` there and replaced the process before any
+# client state ran; here the command runs after the client's main.)
+STATE_ALIASES = {
+    "state_command_executed": "state_boot_completed",
+    "state_effective_conf_data_printed": "state_effective_config_printed",
+    "state_input_exec_operation_loaded": "state_input_sub_command_arg_loaded",
+}
+
+
+def _state_name(name):
+    name = getattr(name, "name", name)
+    return STATE_ALIASES.get(name, name)
+
+
+def _value(attribute):
+    """A class attribute of the reference's form (`staticmethod(lambda: ...)`) or a plain value."""
+    return attribute() if callable(attribute) else attribute
 
 
 class StateNode(typing.Generic[ValueType]):
@@ -407,8 +429,17 @@ class StateNode(typing.Generic[ValueType]):
 
     def __init__(self, env_ctx, parent_states=None, state_name=None):
         self.env_ctx = env_ctx
-        self.parent_states = list(parent_states or getattr(self, "_parent_states", []) or [])
-        self.state_name = state_name or getattr(self, "_state_name", None)
+        if parent_states is None:
+            parent_states = _value(getattr(self, "_parent_states", None)) or []
+        if state_name is None:
+            state_name = _value(getattr(self, "_state_name", None))
+        if not isinstance(state_name, str):
+            raise AssertionError("%s has no state name (set _state_name or pass state_name)" % type(self).__name__)
+        names = [getattr(parent, "name", parent) for parent in parent_states]
+        if len(names) != len(set(names)) or not all(isinstance(name, str) for name in names):
+            raise AssertionError("the parents of %s must be distinct names: %r" % (state_name, parent_states))
+        self.state_name = state_name
+        self.parent_states = names
 
     def get_state_name(self):
         return self.state_name
@@ -416,61 +447,144 @@ class StateNode(typing.Generic[ValueType]):
     def get_parent_states(self):
         return self.parent_states
 
-    def eval_own_state(self):
-        raise NotImplementedError
-
-
-class AbstractCachingStateNode(StateNode[ValueType]):
-    """A state whose value is computed once (`_eval_state_once`), reading its parents through
-    `eval_parent_state(name)`, which must be one of its declared parents."""
-
-    def __init__(self, env_ctx, parent_states=None, state_name=None):
-        StateNode.__init__(self, env_ctx, parent_states, state_name)
-        self._computed = False
-        self._value = None
-
     def eval_parent_state(self, parent_state):
         name = getattr(parent_state, "name", parent_state)
-        if name not in [getattr(p, "name", p) for p in self.parent_states]:
-            raise AssertionError("state %s reads %s, which is not among its parents %s" % (self.state_name, name, self.parent_states))
+        if name not in self.parent_states:
+            raise AssertionError("parent_state [%s] is not parent of [%s]" % (name, self.state_name))
         return self.env_ctx.eval_state(name)
 
     def eval_own_state(self):
-        if not self._computed:
-            self._value = self._eval_state_once()
-            self._computed = True
-        return self._value
+        return self._eval_own_state()
+
+    def _eval_own_state(self):
+        raise NotImplementedError()
+
+
+class NodeFactory(typing.Generic[ValueType]):
+    """Makes the node of one state for a context (the reference's conditional factories subclass it)."""
+
+    def __init__(self, env_ctx):
+        self.env_ctx = env_ctx
+
+    def create_state_node(self):
+        raise NotImplementedError()
+
+
+class AbstractCachingStateNode(StateNode[ValueType]):
+    """A state whose parents are all evaluated, in order, before `_eval_state_once`, which runs once.
+
+    Both forms of 0.13 construct it: class attributes `_state_name`/`_parent_states` (with
+    `@trivial_factory`; the constructor takes `env_ctx`), or `parent_states=`/`state_name=` given to it."""
+
+    _parent_states = staticmethod(lambda: [])
+
+    def __init__(self, env_ctx, parent_states=None, state_name=None):
+        StateNode.__init__(self, env_ctx, parent_states, state_name)
+        self.is_cached = False
+        self.cached_value = None
+
+    def _eval_own_state(self):
+        if not self.is_cached:
+            for parent in self.parent_states:
+                self.eval_parent_state(parent)
+            self.cached_value = self._eval_state_once()
+            self.is_cached = True
+        return self.cached_value
 
     def _eval_state_once(self):
-        raise NotImplementedError
+        raise NotImplementedError()
 
 
 def trivial_factory(state_node_class):
-    """Class decorator: a factory whose every node is `state_node_class(env_ctx)` (the reference's)."""
-
-    class Factory(object):
-        node_class = state_node_class
-
-        def create_state_node(self, env_ctx):
-            return state_node_class(env_ctx)
-
-    Factory.__name__ = "Factory_" + state_node_class.__name__
-    return Factory
+    """Class decorator: the node class is its own factory (its instance for a context is the node)."""
+    state_node_class.create_state_node = lambda self: self
+    return state_node_class
 
 
-# endregion: names the extension API is declared with
+def conditional_factory(state_node_class):
+    """The reference's marker for a node class that a NodeFactory chooses: changes nothing."""
+    return state_node_class
 
-# region: the handover from a 0.13 copy
+
+class _KernelStateFactory(NodeFactory):
+    """What `register_factory(..., replace_existing=True)` returns for a state of this kernel: a factory
+    whose node computes the replaced implementation (the reference's "replace by new and use old")."""
+
+    def __init__(self, env_ctx, state_name, factory):
+        NodeFactory.__init__(self, env_ctx)
+        self.state_name = state_name
+        self._factory = factory
+
+    def create_state_node(self):
+        ctx = self.env_ctx.run
+        impl = self._factory(ctx.coordinates)
+        factory = self
+
+        class _Replaced(StateNode):
+            def _eval_own_state(self):
+                return impl.compute(ctx, _meta.kernel_of(ctx).ParentValues(ctx, factory.state_name, impl.parents))
+
+        return _Replaced(self.env_ctx, [], self.state_name)
+
+
+class EnvContext(object):
+    """The reference's context, over a run of this kernel: the run that called the client's main when there
+    is one (its values are reused), else a new one. `register_factory` adds a state to that run's graph."""
+
+    def __init__(self, run=None, forced_final_state=None, host=None):
+        self.run = run or _meta.current_run(host)
+        self._forced_final_state = forced_final_state
+        self._nodes = {}
+
+    def eval_state(self, state_name):
+        return self.run.eval_state(_state_name(state_name))
+
+    def register_factory(self, state_name, factory_class, replace_existing=False):
+        """Add `factory_class(env_ctx)` as the state `state_name`; returns None for a new name, the previous
+        factory with replace_existing=True; a name already registered without it is an AssertionError."""
+        name = _state_name(state_name)
+        graph = self.run.graph
+        known = graph.is_registered(name)
+        if known and not replace_existing:
+            raise AssertionError("[NodeFactory] for [%s] is already registered." % name)
+        factory = factory_class(self)
+        previous = graph.register(name, self._kernel_factory(name, factory), replace=known)
+        if previous is None:
+            return None
+        return getattr(previous, "reference_factory", None) or _KernelStateFactory(self, name, previous)
+
+    def _kernel_factory(self, name, factory):
+        env_ctx = self
+
+        def node():
+            if name not in env_ctx._nodes:
+                env_ctx._nodes[name] = factory.create_state_node()
+            return env_ctx._nodes[name]
+
+        def compute(ctx, p):
+            return node().eval_own_state()
+
+        def kernel_factory(coords):
+            return _meta.Impl([_state_name(parent) for parent in node().parent_states], _meta.guarded(name, compute))
+
+        kernel_factory.reference_factory = factory
+        return kernel_factory
+
+    def print_exit_line(self, exit_code, test_failure=False):
+        self.run.print_exit_line(exit_code)
 
 
 class ContextBuilder(object):
-    """The reference's context builder, kept for one purpose: a protoprimer 0.13 kernel copy in a client
-    repo hands over to the installed kernel at stride_deps_updated by calling
-    `ContextBuilder().entry_func(EntryFunc[name]).state_stride(stride)` and `run_process(...)`. This kernel
-    then refreshes the copy and restarts, so that the refreshed copy runs the client's main."""
+    """The reference's builder: fluent setters, then `build_context()` (entry_func is required).
+
+    In client code (a boot_env main) the context is the run that called the main; `forced_final_state`
+    is the state `run_process` reaches (a `--target` on the command line wins). A protoprimer 0.13 kernel
+    copy also uses it to hand over to the installed kernel at stride_deps_updated (`state_stride` set): this
+    kernel then refreshes the copy and restarts, so that the refreshed copy runs the client's main."""
 
     def __init__(self):
         self._entry_func = None
+        self._state_stride = None
         self._final_state = None
 
     def entry_func(self, value):
@@ -478,32 +592,46 @@ class ContextBuilder(object):
         return self
 
     def state_stride(self, value):
-        return self  # the stride is already in PROTOPRIMER_PY_EXEC, read by name
+        self._state_stride = getattr(value, "name", value)
+        return self
 
     def forced_final_state(self, value):
         self._final_state = getattr(value, "name", value)
         return self
 
+    def _ignored(self, value):
+        return self  # the kernel derives these itself (is_app, prepare_venv, exec_operation, ...)
+
+    is_app = prepare_venv = exec_operation = is_log_enabled = forced_proto_kernel_abs_path = _ignored
+
     def build_context(self, host=None):
         if self._entry_func not in _kernel.ENTRY_FUNCS:
-            raise ValueError("ContextBuilder needs entry_func (one of: %s)" % ", ".join(_kernel.ENTRY_FUNCS))
-        ctx = _kernel.RunContext(host or _kernel.real_host(), self._entry_func, forced_target=self._final_state)
-        ctx.restart_after_refresh = True
-        return ctx
-
-
-# What the reference's copy looks up by name on the installed kernel before the handover.
-EnvContext = _kernel.RunContext
+            raise AssertionError("ContextBuilder needs entry_func (one of: %s)" % ", ".join(_kernel.ENTRY_FUNCS))
+        host = host or _kernel.real_host()
+        if self._state_stride is not None and self._final_state is None and host.env.recall("run_context") is None:
+            run = _kernel.RunContext(host, self._entry_func)  # a 0.13 copy handing over
+            run.restart_after_refresh = True
+            return EnvContext(run)
+        return EnvContext(forced_final_state=self._final_state, host=host)
 
 
 def run_process(env_ctx):
-    """Run a context built by ContextBuilder (the reference's API) to its end; ends the process."""
+    """Run the context to its end and exit with its code (SystemExit, as the reference): the forced final
+    state (or `--target`) with the meta runtime's error reporting, else the kernel's own flow."""
     if hasattr(env_ctx, "build_context"):
         env_ctx = env_ctx.build_context()
-    raise SystemExit(env_ctx.run_guarded())
+    run = env_ctx.run
+    if run.restart_after_refresh:
+        raise SystemExit(run.run_guarded())
+    called_by_main = run.host.env.recall("run_context") is not None
+    if env_ctx._forced_final_state is None and not called_by_main:
+        raise SystemExit(run.run_guarded())
+    _meta.ensure_client_args_state(run)
+    code = _meta.reach(run, _state_name(env_ctx._forced_final_state) if env_ctx._forced_final_state else None)
+    if not called_by_main:
+        run.print_exit_line(code)
+    raise SystemExit(code)
 
-
-# endregion: the handover from a 0.13 copy
 
 # What the kernel serves from here (its module-level __getattr__); nothing else of this module is public.
 __all__ = [
@@ -511,5 +639,6 @@ __all__ = [
     "ValueName", "SyntaxArg", "ConfConstGeneral", "ConfConstInput", "ConfConstPrimer", "ConfConstClient",
     "ConfConstEnv", "DefaultFileLogFormatter", "DefaultStderrLogFormatter", "read_json_file",
     "missing_conf_file_message", "warn_once_at_state_stride", "_get_shell_driver", "ValueType", "StateNode",
-    "AbstractCachingStateNode", "trivial_factory", "ContextBuilder", "EnvContext", "run_process",
+    "AbstractCachingStateNode", "trivial_factory", "ContextBuilder", "EnvContext", "run_process", "NodeFactory",
+    "conditional_factory",
 ]

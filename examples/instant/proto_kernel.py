@@ -291,9 +291,7 @@ class RealProcesses(object):
         live process holds it. The OS drops the lock when its holder dies."""
         import fcntl
 
-        parent = os.path.dirname(path)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -325,13 +323,11 @@ class RealProcesses(object):
     def is_alive(self, pid):
         try:
             os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
+        except OSError as e:
+            return not isinstance(e, ProcessLookupError)  # PermissionError: alive, someone else's
         return True
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 def _module_of_this_namespace():
     """This kernel as a module object, for an entry script that executed it without registering it in
     sys.modules (the reference's `wrap` writes such scripts): a module sharing this namespace's names. The
@@ -718,6 +714,7 @@ class ExitCode(object):
     refused = 8  # wrap: the script exists with other content (pass --force)
     python_too_old = 9  # the running interpreter is older than 3.7
     file_error = 10  # a file or directory protoprimer needs cannot be read or written (permissions, space)
+    client_state_failed = 11  # a state of the client's (the meta runtime, protoprimer.meta) raised
     interrupted = 130  # Ctrl-C
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
@@ -796,21 +793,15 @@ class PrimerError(Exception):
             self.exit_code = exit_code
 
 
-class UsageError(PrimerError):
-    exit_code = ExitCode.usage_error
-
-
-class ConfigError(PrimerError):
-    exit_code = ExitCode.config_error
-
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
-class ChainError(PrimerError):
-    exit_code = ExitCode.chain_error
+# The PrimerErrors of one exit code each: the command line, a config file or field, a chain variable.
+UsageError = type("UsageError", (PrimerError,), {"exit_code": ExitCode.usage_error})
+ConfigError = type("ConfigError", (PrimerError,), {"exit_code": ExitCode.config_error})
+ChainError = type("ChainError", (PrimerError,), {"exit_code": ExitCode.chain_error})
 
 
 class ClientCodeMissing(Exception):
     """The client's module:func cannot be imported or found (raised by the process port)."""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 class GraphError(Exception):
     """A defect of the state graph itself (a programming error, not a user error)."""
@@ -825,32 +816,25 @@ class GraphError(Exception):
 # and the function that computes its value, or None when the state has no meaning there. Graphs are built
 # backwards from a target, one node at a time, as values are asked for; a node reads only the parents it
 # declares, and only those it needs. Values are cached for the life of the context (one process).
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
-class Coordinates(object):
+
+class Coordinates(Record):
     """Where in the space of graphs a run is: (entry function, exec mode). Immutable.
 
     The exec mode is None until the CLI is parsed; factories that need it must not be reached before.
     """
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     __slots__ = ("entry_func", "exec_mode")
-
-    def __init__(self, entry_func, exec_mode=None):
-        self.entry_func = entry_func
-        self.exec_mode = exec_mode
+    _defaults = (None,)
 
     def __repr__(self):
         return "(%s, %s)" % (self.entry_func, self.exec_mode)
 
 
-class StateImpl(object):
-    """One implementation of a state: its declared parents and `compute(ctx, parents) -> value`."""
+class StateImpl(Record):
+    """One implementation of a state: its declared parents (a tuple) and `compute(ctx, parents) -> value`."""
 
     __slots__ = ("parents", "compute")
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
-    def __init__(self, parents, compute):
-        self.parents = tuple(parents)
-        self.compute = compute
 
 
 def one_impl(parents, compute):
@@ -861,14 +845,14 @@ def one_impl(parents, compute):
 
 def impl_by_mode(table, need_mode=True):
     """A factory choosing by exec mode: `table` maps a mode (or None for "any other") to a StateImpl."""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def factory(coords):
         if coords.exec_mode is None and need_mode:
             return None
         return table.get(coords.exec_mode, table.get(None))
 
     return factory
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def impl_by_entry(table):
     """A factory choosing by entry function: `table` maps an entry function (or None) to a StateImpl."""
@@ -884,7 +868,7 @@ class ParentValues(object):
         self._ctx = ctx
         self._name = name
         self._parents = parents
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def __getitem__(self, parent):
         if parent not in self._parents:
             raise GraphError(
@@ -892,7 +876,7 @@ class ParentValues(object):
                 % (self._name, parent, ", ".join(self._parents) or "none")
             )
         return self._ctx.eval_state(parent)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 class StateGraph(object):
     """The registry (name -> factory) and the per-process cache of values."""
@@ -907,7 +891,7 @@ class StateGraph(object):
 
     def is_registered(self, name):
         return name in self._factories
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def cached(self, name, default=None):
         """The value of `name` if this process has evaluated it, else `default` (nothing is evaluated)."""
         return self._values.get(name, default)
@@ -922,7 +906,7 @@ class StateGraph(object):
             raise GraphError("state %s is not registered, so it cannot be replaced" % name)
         self._factories[name] = factory
         return previous
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def impl(self, name, coords):
         factory = self._factories.get(name)
         if factory is None:
@@ -931,7 +915,7 @@ class StateGraph(object):
         if impl is None:
             raise GraphError("state %s has no implementation for coordinates %r" % (name, coords))
         return impl
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def eval(self, name, ctx):
         if name in self._values:
             return self._values[name]
@@ -946,14 +930,14 @@ class StateGraph(object):
             self._evaluating.pop()
         self._values[name] = value
         if ctx.log.enabled(10):
-            ctx.log.debug("state %s = %s" % (name, _short_repr(value)))
+            ctx.log.log(10, "state %s = %s" % (name, _short_repr(value)))
         return value
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 def _short_repr(value):
     text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 # endregion: graph engine
 
@@ -969,14 +953,14 @@ class ConfFile(Record):
 
 class EnvSelection(Record):
     """Which env dir this run uses, why, and the state of the `lconf` link that names it."""
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     __slots__ = ("env_abs", "env_rel", "source", "link_path", "link_points_there")
 
 
 class PythonCandidate(Record):
     """An interpreter found for the required version (`path` is its sys.executable; `found` the PATH hit
     that led to it, such as a pyenv shim), or the record of why none was."""
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     __slots__ = ("path", "version", "tried", "found")
     _defaults = (None,)
 
@@ -995,10 +979,10 @@ def _json_type_name(value):
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 _EXPECTED_TYPE_NAMES = {str: "a string", list: "a list", dict: "an object"}
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _check_type(path, field_path, value, expected, allow_null=True):
     if value is None and allow_null:
@@ -1016,7 +1000,7 @@ def _short_json(value):
     text = json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 def _check_conf_types(path, data):
     """Reject known fields of the wrong JSON type, naming the file, the field and the type expected."""
     for field, expected in FIELD_TYPES.items():
@@ -1208,7 +1192,8 @@ CLI_OPTIONS = (
     ("*", ("-e", "--env"), "selected_env_dir", "value", "DIR",
      "use the env dir DIR (relative to the ref root, or to the current dir) and point lconf at it"),
     (SubCommand.boot, ("-c", "--command"), "run_command", "value", "COMMAND", "run COMMAND in a shell with the venv activated"),
-    (SubCommand.boot, ("--final_state",), "final_state", "value", "STATE", "stop at the state STATE of the graph (for debugging)"),
+    (SubCommand.boot, ("-t", "--target", "--final_state"), "final_state", "value", "TARGET",
+     "stop at TARGET: a target name (boot, venv, config, or one a client main adds) or a state name"),
     (SubCommand.eval, ("--json",), "print_json", "flag", None, "print one JSON document instead of one per leap"),
     (SubCommand.shell, ("-c", "--command"), "run_command", "value", "COMMAND", "run COMMAND instead of an interactive shell"),
     (SubCommand.start, (), "main_func", "value", "MODULE:FUNC", None),
@@ -1226,13 +1211,14 @@ _VALUE_OPTIONS = tuple(flag for option in CLI_OPTIONS if option[3] in ("value", 
 # and the building of its parsers, about 6 ms a process.
 DefaultArgs = type("DefaultArgs", (object,), dict(
     [(option[2], {"count": 0, "flag": False}.get(option[3])) for option in CLI_OPTIONS]
-    + [("sub_command", SubCommand.boot), ("__doc__", "The arguments of a run without any.")]
+    + [("sub_command", SubCommand.boot), ("client_args", ()), ("__doc__", "The arguments of a run without any.")]
 ))
 
 
 def _compute_args(ctx, p):
     argv = ctx.host.env.argv[1:]
-    return parse_cli(argv, ctx.host.env) if argv else DefaultArgs()
+    client_args = ctx.main_func is not None and ctx.entry_func == EntryFunc.func_boot_env
+    return parse_cli(argv, ctx.host.env, client_args=client_args) if argv else DefaultArgs()
 
 
 LOG_LEVEL_NAMES = {"NOTSET": 0, "DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50, "FATAL": 50}
@@ -1289,17 +1275,24 @@ def _compute_exec_mode(ctx, p):
     return SUB_COMMAND_MODES[sub_command]
 
 
+# User-facing target names (`--target NAME`): stable, while the states they stand for may be renamed.
+TARGETS = {"config": "state_derived_conf_data_loaded", "venv": "state_venv_prepared", "boot": "state_boot_completed"}
+
+
 def _compute_final_target(ctx, p):
     if ctx.forced_target is not None:
         return ctx.forced_target
     final_state = _args(ctx, p).final_state
     if final_state:
-        if not ctx.graph.is_registered(final_state):
-            raise UsageError("--final_state %s: no state of that name is registered" % final_state)
-        return final_state
+        state = TARGETS.get(final_state, final_state)
+        if ctx.graph.is_registered(state):
+            return state
+        if ctx.main_func is None or ctx.entry_func != EntryFunc.func_boot_env:
+            raise UsageError("--target %s: no target or state of that name (targets: %s)" % (final_state, ", ".join(sorted(TARGETS))))
+        ctx.meta_target = final_state  # a target the client's main may add (the meta runtime): checked after it
     return FINAL_TARGETS[p["state_exec_mode_inited"]]
-
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 # --- phase 2: configuration leaps
 
 
@@ -2914,6 +2907,7 @@ def _isolate_client(ctx, p):
     stride = StateStride.stride_py_venv if ctx.coordinates.exec_mode == ExecMode.mode_start else StateStride.stride_src_updated
     env.remember("client_stride", stride)
     env.remember("knobs", dict((name, env.get(name)) for name in KNOBS if env.get(name) is not None))
+    env.remember("run_context", ctx)  # the meta runtime (protoprimer.meta) carries this run on
     for name in list(env.variables()):
         if name.startswith("PROTOPRIMER_"):
             env.unset(name)
@@ -2969,6 +2963,10 @@ def _compute_command_executed(ctx, p):
     if ctx.main_func is not None and args.sub_command in (SubCommand.boot, SubCommand.reset):
         _isolate_client(ctx, p)
         code = call_client_main(ctx, ctx.main_func)
+        if code == 0 and (ctx.meta_target or args.client_args) and not ctx.host.env.recall("meta_ran"):
+            raise UsageError("%s: the client main %s ran no meta runtime to take %s (docs/meta-runtime.md)" % (
+                " ".join(args.client_args or ["--target " + ctx.meta_target]), ctx.main_func,
+                "it" if ctx.meta_target else "these arguments"))
     if code == 0 and (args.run_command is not None or args.sub_command == SubCommand.shell):
         start_shell(ctx, p, args.run_command)
     return code
@@ -3260,12 +3258,10 @@ def _start_factory(coords):
 
 
 class _ParserExit(Exception):
-    """argparse finished early (help): end the run with this exit code."""
+    """argparse finished early (help): end the run with this exit code (`status`)."""
 
-    def __init__(self, status):
-        Exception.__init__(self, status)
-        self.status = status
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+    status = property(lambda self: self.args[0])
+
 
 def _has_sub_command(argv):
     """Whether a positional word (the sub-command, or a stray word) appears in `argv`."""
@@ -3281,13 +3277,13 @@ def _has_sub_command(argv):
             continue
         return True
     return False
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
 def _add_options(parser, sub_command, prefix="", suppress=None):
     """Add the options of `sub_command` ("*": the common ones) from CLI_OPTIONS. In a sub-command's parser
     the common ones get the `sub_` prefix and no default (`suppress`), so that parse_cli can add them up."""
     import argparse
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     for where, flags, dest, kind, metavar, help_text in CLI_OPTIONS:
         if where != sub_command:
             continue
@@ -3346,12 +3342,14 @@ def build_cli_parser(env, prog):
     return parser
 
 
-def parse_cli(argv, env, prog=None):
+def parse_cli(argv, env, prog=None, client_args=False):
     """Parse protoprimer's CLI; common options may come before or after the sub-command.
 
     Returns an argparse.Namespace with the reference's names: sub_command (aliases resolved),
     selected_env_dir, stderr_log_level_verbose, stderr_log_level_quiet, run_command, final_state,
-    print_json, main_func, wrap_entry_func, script_path, force. Raises UsageError; help ends in _ParserExit.
+    print_json, main_func, wrap_entry_func, script_path, force; and client_args: with `client_args`, the
+    arguments the kernel does not know, left for a client main's options (the meta runtime parses them).
+    Raises UsageError; help ends in _ParserExit.
     """
     argv = list(argv)
     if prog is None:
@@ -3360,10 +3358,13 @@ def parse_cli(argv, env, prog=None):
     wants_help = "-h" in argv or "--help" in argv
     if not _has_sub_command(argv) and not wants_help:
         argv = [SubCommand.boot] + argv
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv) if client_args else (parser.parse_args(argv), [])
     if args.sub_command is None:
         args.sub_command = SubCommand.boot
     args.sub_command = SUB_COMMAND_ALIASES.get(args.sub_command, args.sub_command)
+    if extra and args.sub_command not in (SubCommand.boot, SubCommand.reset):  # where a client main runs
+        parser.error("unrecognized arguments: %s" % " ".join(extra))
+    args.client_args = tuple(extra)
     args.stderr_log_level_verbose += getattr(args, "sub_stderr_log_level_verbose", 0)
     args.stderr_log_level_quiet += getattr(args, "sub_stderr_log_level_quiet", 0)
     if getattr(args, "sub_selected_env_dir", None) is not None:
@@ -3381,10 +3382,8 @@ _LEVEL_COLORS = {"DEBUG": "36", "INFO": "32", "WARNING": "33", "ERROR": "31", "C
 
 
 def _level_name(level):
-    for name, value in (("CRITICAL", 50), ("ERROR", 40), ("WARNING", 30), ("INFO", 20), ("DEBUG", 10)):
-        if level >= value:
-            return name
-    return "NOTSET"
+    levels = (("CRITICAL", 50), ("ERROR", 40), ("WARNING", 30), ("INFO", 20), ("DEBUG", 10), ("NOTSET", -1))
+    return next(name for name, value in levels if level >= value)
 
 
 class Log(object):
@@ -3479,9 +3478,6 @@ class Log(object):
                 self.to_file(self._stamped(20, "INFO", message, True))
             self._env.write_stderr("protoprimer: %s\n" % message)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
-    def debug(self, message):
-        self.log(10, message)
-
     def info(self, message):
         self.log(20, message)
 
@@ -3499,14 +3495,14 @@ class _StatusLine(object):
         self._env = env
         self._what = what
         self.tick(0.0)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def tick(self, elapsed):
         text = "%s (%.1fs)" % (self._what, elapsed)
         width = self._env.terminal_width() - 1
         if len(text) > width:  # one line only: a wrapped line could not be rewritten in place
             text = "..." + text[len(text) - width + 3:]
         self._env.write_stderr("\r\033[K%s" % text)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def done(self):
         self._env.write_stderr("\r\033[K")
 
@@ -3520,7 +3516,7 @@ def shell_quote(word):
         return word
     return "'" + word.replace("'", "'\"'\"'") + "'"
 
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 # endregion: CLI and logging
 
 
@@ -3529,7 +3525,7 @@ def shell_quote(word):
 
 class RunContext(object):
     """Everything one process knows: its host, its coordinates, its graph (with cached values), its log.
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     One context per process of the chain; nothing is kept at module level.
     """
 
@@ -3548,6 +3544,7 @@ class RunContext(object):
         # (stride, kernel copy path) handed over in-process by a copy: they win over the chain variables
         self.chain = chain
         self.forced_target = forced_target
+        self.meta_target = None  # a --target only the meta runtime (the client's main) may know
         self.coordinates = Coordinates(entry_func)
         self.graph = StateGraph(builtin_states())
         self.log = Log(host.env)
@@ -3579,7 +3576,10 @@ class RunContext(object):
         mode = self.eval_state("state_exec_mode_inited")
         self.coordinates = Coordinates(self.entry_func, mode)
         target = self.eval_state("state_final_target_inited")
-        return self.eval_state(target)
+        value = self.eval_state(target)
+        if target != FINAL_TARGETS[mode] and (not isinstance(value, int) or isinstance(value, bool)):
+            return 0  # a target that is not an exec mode's end is reached: its value is not an exit code
+        return value
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def run_guarded(self):
         """Run, turning every failure into one message and a documented exit code; print the exit line."""

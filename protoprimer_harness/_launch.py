@@ -1,0 +1,239 @@
+"""How a command line becomes a simulated Python process: which interpreter, which options, which program.
+
+`resolve_launch` follows the same steps as a shell (or `execve`) and the interpreter would: find the
+executable (on PATH only when asked, like a shell), follow a script's shebang (`#!/usr/bin/env NAME` or
+`#!/abs/path [one-arg]`), identify the simulated interpreter, and parse its command line. Failures that the
+real system reports (missing file, not executable, bad interpreter) come back as `LaunchFailure` carrying an
+errno, so each caller can word them as its real counterpart does (a shell message, a 127 from `run`, an
+`OSError` from `execve`).
+"""
+
+import errno
+import os
+import shutil
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+from ._fake_interpreters import RunningInterpreter, identify_interpreter
+
+# Single-letter interpreter flags the simulation understands; they may be given separately or combined.
+PYTHON_FLAG_LETTERS = "IESsBu"
+
+
+class LaunchFailure(Exception):
+    """The command cannot start; `shell_message` is what bash would print for it."""
+
+    def __init__(self, error_number: int, path: str, shell_message: str):
+        super().__init__(shell_message)
+        self.error_number = error_number
+        self.path = path
+        self.shell_message = shell_message
+
+    @property
+    def strerror(self) -> str:
+        return os.strerror(self.error_number)
+
+    @property
+    def shell_exit_code(self) -> int:
+        return 126 if self.error_number in (errno.EACCES, errno.EISDIR) else 127
+
+    def as_os_error(self) -> OSError:
+        return OSError(self.error_number, self.strerror, self.path)
+
+
+@dataclass(frozen=True)
+class PythonCommandLine:
+    """An interpreter's arguments split into flags and what to run.
+
+    `mode` is "script" (target = the path as given), "module" (target = module name), "code" (target = the
+    code text) or "interactive" (no target). `args` follow the target.
+    """
+
+    options: List[str]
+    mode: str
+    target: Optional[str]
+    args: List[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if self.mode == "module":
+            return "-m %s" % self.target
+        if self.mode == "code":
+            return "-c <code>"
+        if self.mode == "script":
+            return self.target or ""
+        return "(interactive)"
+
+
+def parse_python_args(args: List[str]) -> Optional[PythonCommandLine]:
+    """Split an interpreter's arguments; None when they use a flag the simulation does not know (see
+    `python_args_problem` for which)."""
+    return _read_python_args(args)[0]
+
+
+def python_args_problem(args: List[str]) -> Optional[str]:
+    """Why `parse_python_args(args)` is None ("the interpreter flag -X is not simulated (...)"), else None."""
+    return _read_python_args(args)[1]
+
+
+def _read_python_args(args: List[str]) -> Tuple[Optional[PythonCommandLine], Optional[str]]:
+    options = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in ("-c", "-m"):
+            if index + 1 >= len(args):
+                return None, "%s is not followed by its argument" % arg
+            mode = "code" if arg == "-c" else "module"
+            return PythonCommandLine(options, mode, args[index + 1], list(args[index + 2 :])), None
+        if arg == "-":
+            return PythonCommandLine(options, "interactive", None, list(args[index + 1 :])), None
+        if arg.startswith("-") and len(arg) > 1:
+            letters = arg[1:]
+            unknown = [letter for letter in letters if letter not in PYTHON_FLAG_LETTERS]
+            if unknown:
+                flag = arg if arg.startswith("--") else "-" + unknown[0]
+                return None, "the interpreter flag %s is not simulated (the simulated flags: %s)" % (
+                    flag, " ".join("-" + letter for letter in PYTHON_FLAG_LETTERS))
+            options.extend("-" + letter for letter in letters)
+            index += 1
+            continue
+        return PythonCommandLine(options, "script", arg, list(args[index + 1 :])), None
+    return PythonCommandLine(options, "interactive", None, []), None
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A command line resolved to a simulated Python process.
+
+    `exec_argv` is the argv the process was started with (argv[0] = the command as typed); `interpreter`
+    is what runs; `command_line` is the interpreter's parsed arguments (for a shebang script: the shebang
+    option, the script as typed, then the arguments).
+    """
+
+    exec_argv: List[str]
+    interpreter: RunningInterpreter
+    command_line: Optional[PythonCommandLine]
+    via_shebang: bool = False
+
+
+def is_executable_file(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def find_executable(name: str, path_string: Optional[str]) -> Optional[str]:
+    """Like `shutil.which` (it is `shutil.which`, running on the active filesystem)."""
+    return shutil.which(name, path=path_string if path_string is not None else "")
+
+
+def read_shebang(path: str) -> Optional[List[str]]:
+    """The words of the `#!` line of `path` (interpreter first), or None without one."""
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(1024)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    text = first[2:].decode("utf-8", "replace").strip()
+    if not text:
+        return None
+    interpreter, _, rest = text.partition(" ")
+    rest = rest.strip()
+    return [interpreter] + ([rest] if rest else [])
+
+
+def _check_startable(path: str, typed: str) -> None:
+    if not os.path.exists(path):
+        raise LaunchFailure(errno.ENOENT, path, "bash: %s: No such file or directory" % typed)
+    if os.path.isdir(path):
+        raise LaunchFailure(errno.EACCES, path, "bash: %s: Is a directory" % typed)
+    if not os.access(path, os.X_OK):
+        raise LaunchFailure(errno.EACCES, path, "bash: %s: Permission denied" % typed)
+
+
+def locate_program(argv0: str, env: dict, cwd: str, search_path: bool) -> str:
+    """The absolute path `argv0` starts (PATH is searched only with `search_path`, for bare names)."""
+    if "/" not in argv0 and search_path:
+        found = find_executable(argv0, env.get("PATH", ""))
+        if found is None:
+            raise LaunchFailure(errno.ENOENT, argv0, "bash: %s: command not found" % argv0)
+        return os.path.normpath(os.path.join(cwd, found))
+    return os.path.normpath(os.path.join(cwd, argv0))
+
+
+def resolve_launch(argv: List[str], env: dict, cwd: str, search_path: bool) -> Optional[Launch]:
+    """The simulated Python process `argv` starts, or None when it starts something else (not Python).
+
+    Raises `LaunchFailure` when the real system would refuse to start it.
+    """
+    typed = argv[0]
+    path = locate_program(typed, env, cwd, search_path)
+    _check_startable(path, typed)
+    interpreter = identify_interpreter(path)
+    if interpreter is not None:
+        return Launch(list(argv), interpreter, parse_python_args(list(argv[1:])))
+    shebang = read_shebang(path)
+    if shebang is None:
+        return None
+    if os.path.basename(shebang[0]) == "env" and len(shebang) > 1:
+        words = shebang[1].split()
+        name, options = words[0], words[1:]
+        found = find_executable(name, env.get("PATH", ""))
+        if found is None:
+            raise LaunchFailure(errno.ENOENT, path, "%s: '%s': No such file or directory" % (shebang[0], name))
+        interpreter_path = os.path.normpath(os.path.join(cwd, found))
+    else:
+        interpreter_path, options = shebang[0], shebang[1:]
+        if not is_executable_file(interpreter_path):
+            raise LaunchFailure(
+                errno.ENOENT,
+                path,
+                "bash: %s: %s: bad interpreter: No such file or directory" % (typed, interpreter_path),
+            )
+    interpreter = identify_interpreter(interpreter_path)
+    if interpreter is None:
+        fast = _fast_entry_front(path, typed, argv, env, cwd, interpreter_path)
+        if fast is not None:
+            return resolve_launch(fast, env, cwd, search_path=True)
+        return None
+    command_line = parse_python_args(options + [typed] + list(argv[1:]))
+    return Launch(list(argv), interpreter, command_line, via_shebang=True)
+
+
+FAST_ENTRY_MARKER = "Fast entry script generated by protoprimer (`wrap --fast`)"
+
+
+def _fast_entry_front(path: str, typed: str, argv: List[str], env: dict, cwd: str, shell: str) -> Optional[List[str]]:
+    """What the POSIX-shell front of a fast entry script (kernel.FAST_ENTRY_FRONT) execs, as sh would run
+    it: the venv's python (-I -S) when the venv has its stamp and python, else python3 from PATH. None
+    when `path` is not such a script run by a POSIX shell."""
+    if os.path.basename(shell) not in ("sh", "bash", "dash"):
+        return None
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if FAST_ENTRY_MARKER not in text:
+        return None
+    script = _follow_links(typed, cwd) if 'while [ -h "$self" ]' in text and find_executable("readlink", env.get("PATH", "")) else typed
+    here = script.rsplit("/", 1)[0] if "/" in script else "."
+    venv_line = next(line for line in text.splitlines() if line.startswith('venv="'))
+    venv = venv_line[len('venv="'):-1].replace("$here", here)
+    venv_abs = os.path.normpath(os.path.join(cwd, venv))
+    if os.path.isfile(os.path.join(venv_abs, "protoprimer.stamp")) and is_executable_file(os.path.join(venv_abs, "bin", "python")):
+        return [venv + "/bin/python", "-I", "-S", typed] + list(argv[1:])
+    return ["python3", typed] + list(argv[1:])
+
+
+def _follow_links(typed: str, cwd: str) -> str:
+    """What the front's `while [ -h "$self" ] && link="$(readlink ...)"` loop (with readlink on PATH) makes of $0: each link replaced by its target, a
+    relative target taken relative to the link's directory, until the path is no link."""
+    script = typed
+    for _ in range(40):  # as the kernel's ELOOP limit: a cycle of links ends the loop
+        absolute = os.path.join(cwd, script)
+        if not os.path.islink(absolute):
+            break
+        link = os.readlink(absolute)
+        script = link if link.startswith("/") else (script.rsplit("/", 1)[0] if "/" in script else ".") + "/" + link
+    return script
