@@ -3398,7 +3398,7 @@ class Log(object):
         self.level = 30
         self._color = None
         self._file = None  # (fs, path) of the run's file log, once attached
-        self._file_lines = []
+        self._file_lines = []  # kept from the start: what a process decided before it knew the file is in it
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def _use_color(self):
         if self._color is None:
@@ -3422,7 +3422,7 @@ class Log(object):
 
     def log(self, level, message):
         name = _level_name(level)
-        if self._file is not None and level >= min(20, self.level):
+        if level >= min(20, self.level):
             self.to_file(self._stamped(level, name, message, True))
         if level < self.level:
             return
@@ -3431,8 +3431,7 @@ class Log(object):
         self._env.write_stderr(line + "\n")
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def to_file(self, line):
-        if self._file is not None:
-            self._file_lines.append(line + "\n")
+        self._file_lines.append(line + "\n")
 
     def attach_file(self, fs, path):
         """Also log to the file `path` (appending), at INFO or the stderr level if that is lower."""
@@ -3474,8 +3473,7 @@ class Log(object):
         if self.level <= 20:
             self.log(20, message)
         elif self.level <= 30:
-            if self._file is not None:
-                self.to_file(self._stamped(20, "INFO", message, True))
+            self.to_file(self._stamped(20, "INFO", message, True))
             self._env.write_stderr("protoprimer: %s\n" % message)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def info(self, message):
@@ -3573,6 +3571,7 @@ class RunContext(object):
     def run(self):
         """Phase 1 learns the exec mode (parsing the CLI where there is one); phase 2 evaluates the final
         target chosen for the now complete coordinates. Returns the exit code."""
+        self.eval_state("state_input_start_id_var_loaded")  # a run's id is the time it started at
         mode = self.eval_state("state_exec_mode_inited")
         self.coordinates = Coordinates(self.entry_func, mode)
         target = self.eval_state("state_final_target_inited")
