@@ -8,8 +8,13 @@
 
 The public surface is `__all__`: the names the documentation tells users to import (README.md, docs/*.md;
 tests/harness/test_public_surface.py keeps the two the same). Each also lives in the module named below,
-where the docs may import it from as well. The other modules are the harness's own workings: import from
-them at the risk of their changing.
+where the docs may import it from as well.
+
+The public modules are `world`, `session`, `outcome` (worlds, sessions, what a run leaves), `scenario`
+(scenario files), `tape` and `tape_recipes` (tapes), `guards`, `errors`, `plugin` (the pytest plugin) and
+`tools` with `tools.base` and `tools.common` (what a tool of your own imports). Modules whose name starts
+with `_` (`_runner`, `_fake_tools`, `tools._pip`, ...) are the harness's own workings: import from them at
+the risk of their changing.
 
 The core (this package minus `plugin`) imports neither pytest nor pyfakefs at import time; pyfakefs is
 imported when a world is activated. The pytest plugin is `protoprimer_harness.plugin` (docs/scenarios.md);
@@ -28,9 +33,9 @@ _EXPORTS = {
     "ShellRecord": "outcome",
     "MainCall": "outcome",
     # a tool of your own for `World.add_tool` (docs/harness.md, "The tool table")
-    "ToolCall": "fake_tools",
-    "ToolResult": "fake_tools",
-    "ToolRefusal": "fake_tools",
+    "ToolCall": "tools.base",
+    "ToolResult": "tools.base",
+    "ToolRefusal": "tools.base",
     # scenario files from Python (docs/scenarios.md)
     "load_scenario": "scenario",
     "run_scenario": "scenario",

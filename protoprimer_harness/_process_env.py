@@ -1,5 +1,5 @@
 """What an environment port answers from data about one process, shared by the simulated process's port
-(`fake_environment.FakeEnvironment`) and a recording's (`tape_record.ProcessEnvironment`).
+(`_fake_environment.FakeEnvironment`) and a recording's (`_tape_record.ProcessEnvironment`).
 
 `ProcessEnv` holds the process's variables (a private copy: `unset` touches nothing else), its argv and
 cwd, its interpreter's facts and the file of the kernel it runs, and sends output to a pair of streams.

@@ -1,12 +1,12 @@
 """Scenario keys declared once: a `Key` says how one key's value is read, what it means and (in `[then]`)
 how it is checked; a `KeyTable` is the ordered keys of one section.
 
-The tables themselves live with their section: `scenario_load.TOP_KEYS`, `scenario_given.GIVEN_KEYS` and
-`WHEN_KEYS`, `scenario_then.THEN_KEYS`. From a table come:
+The tables themselves live with their section: `_scenario_load.TOP_KEYS`, `_scenario_given.GIVEN_KEYS` and
+`WHEN_KEYS`, `_scenario_then.THEN_KEYS`. From a table come:
 
 - the loader: `KeyTable.parse` rejects unknown keys (naming the known ones, in table order) and reads each
   key the file has, in table order, with its `parse` function;
-- the checks (`[then]` only): `scenario_run.check_expectations` checks each key the file states with its
+- the checks (`[then]` only): `_scenario_run.check_expectations` checks each key the file states with its
   `check` function, in table order;
 - the format documentation: `KeyTable.markdown()` is the key table of docs/scenarios.md for the section
   (tests/harness/test_scenario_keys.py fails, printing the table to paste, when the two differ).

@@ -88,7 +88,7 @@ class MainSpec:
 
 @dataclass
 class Given:
-    """`[given]`: one field per key of `scenario_given.GIVEN_KEYS`, each the key's parsed value."""
+    """`[given]`: one field per key of `_scenario_given.GIVEN_KEYS`, each the key's parsed value."""
 
     root: str = DEFAULT_ROOT
     layout: Optional[str] = None

@@ -3,7 +3,7 @@
 Every `assert_*` raises `ExpectationFailure` (an `AssertionError`): a headline saying what was expected and
 what happened, details (a `difflib` unified diff for lists and multi-line text, a list of problems), and the
 last lines of stderr and stdout. Its message is the three in that order; the scenario report
-(protoprimer_harness.scenario_run) shows the headline and details of each failure and the tails once.
+(protoprimer_harness._scenario_run) shows the headline and details of each failure and the tails once.
 Paths in an outcome are relative to the world's root when under it, absolute otherwise; assertion
 arguments may be given either way.
 
@@ -19,7 +19,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
-from .snapshot import Entry, Snapshot
+from ._snapshot import Entry, Snapshot
 
 TAIL_LINES = 20
 UNKNOWN_STRIDE = "stride_py_unknown"
@@ -129,7 +129,7 @@ class MainCall:
     """One `host.proc.call_main` call: the client main, and the process facts it was called with.
 
     `env` and `argv` are what the client code saw; `executable` the interpreter it ran in; `ended` is
-    "returned R", "exit N" or "raised X". The built-in mains (`protoprimer_harness.mains`) fill in more: `behaviour`,
+    "returned R", "exit N" or "raised X". The built-in mains (`protoprimer_harness._mains`) fill in more: `behaviour`,
     `kernel_path` (kernel.get_proto_kernel_abs_path), `config` (kernel.get_config) or `config_error`,
     `args` (vars of kernel.parse_args) or `args_error`, `installed_kernel` (the `__file__` of the installed
     kernel module the process can import, or None), `proto_kernel_file` (the `__file__` of what
@@ -315,7 +315,7 @@ class Outcome:
 
     `files` is the final state of the fake filesystem (absolute paths), so file assertions work after
     the session has ended. `killed`: a fault killed the process (exit 137). `concurrent_runs`: the runs of
-    simulated concurrent processes that finished while this run waited for a lock (protoprimer_harness.session_state).
+    simulated concurrent processes that finished while this run waited for a lock (protoprimer_harness._session_state).
     `faults`: the fault points that fired (`FaultHit`). `fs_ops`: every call of the filesystem port that
     changes files, by every process of the chain, in order (`FsOpRecord`).
     """
@@ -579,7 +579,7 @@ class Outcome:
         """Every command whose line matches `pattern` (as a fault's `command`: a substring of the line, or a
         glob over the whole line when it has * or ?; the abbreviated or the full line) ran with an
         environment that passes the checks of `assert_main`; at least one command must match."""
-        from .session_state import line_matches
+        from ._session_state import line_matches
 
         matched = [c for c in self.commands if line_matches(pattern, _command_lines(c))]
         if not matched:

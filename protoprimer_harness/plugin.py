@@ -99,7 +99,7 @@ def _resolve_tape_mode(config):
     option = config.getoption("protoprimer_tape_mode", None)
     if option is None and os.environ.get(TAPE_MODE_ENV_VAR) is None:
         return "replay"
-    from protoprimer_harness.tape_modes import TapeModeError, resolve_tape_mode
+    from protoprimer_harness._tape_modes import TapeModeError, resolve_tape_mode
 
     try:
         return resolve_tape_mode(option)
@@ -191,7 +191,7 @@ class TapeFile(pytest.File):
 
     def collect(self):
         from protoprimer_harness.scenario import HarnessMissing
-        from protoprimer_harness.tape_format import TapeFormatError, load_tape, tape_name
+        from protoprimer_harness._tape_format import TapeFormatError, load_tape, tape_name
 
         try:
             tape = load_tape(str(self.path))
@@ -217,7 +217,7 @@ class TapeItem(pytest.Item):
     def repr_failure(self, excinfo, style=None):
         from protoprimer_harness.errors import HarnessError
         from protoprimer_harness.scenario import HarnessMissing
-        from protoprimer_harness.tape_format import TapeFormatError
+        from protoprimer_harness._tape_format import TapeFormatError
 
         if isinstance(excinfo.value, (AssertionError, HarnessError, HarnessMissing, TapeFormatError)):
             return str(excinfo.value)

@@ -4,15 +4,15 @@ A scenario names a world (`[given]`), one command to run in it (`[when]`) and wh
 (`[then]`). This module is the public face of the file format; the work is done by modules named after
 their role:
 
-- `scenario_model`: the model (`Scenario`, `Given`, `RunSpec`, `FileExpectation`) and
+- `_scenario_model`: the model (`Scenario`, `Given`, `RunSpec`, `FileExpectation`) and
   `Scenario.build_world`;
-- `scenario_keys`: `Key` and `KeyTable`, how every key is declared once (parse, check, doc);
-- `scenario_reader`: `Reader`, the typed getters every parse function is built from;
-- `scenario_given`: the `[given]` and `[when]` keys (`GIVEN_KEYS`, `WHEN_KEYS`);
-- `scenario_then`: the `[then]` keys (`THEN_KEYS`) with their check functions, and `Then`;
-- `scenario_load`: `load_scenario` / `parse_scenario` (the top level, format versions, TOML errors);
-- `scenario_run`: `run_scenario` and `check_expectations` (the report of every failed expectation);
-- `scenario_toml`: the TOML parser shim (`toml_module`) and `HarnessMissing`.
+- `_scenario_keys`: `Key` and `KeyTable`, how every key is declared once (parse, check, doc);
+- `_scenario_reader`: `Reader`, the typed getters every parse function is built from;
+- `_scenario_given`: the `[given]` and `[when]` keys (`GIVEN_KEYS`, `WHEN_KEYS`);
+- `_scenario_then`: the `[then]` keys (`THEN_KEYS`) with their check functions, and `Then`;
+- `_scenario_load`: `load_scenario` / `parse_scenario` (the top level, format versions, TOML errors);
+- `_scenario_run`: `run_scenario` and `check_expectations` (the report of every failed expectation);
+- `_scenario_toml`: the TOML parser shim (`toml_module`) and `HarnessMissing`.
 
 None of them imports pytest; `protoprimer_harness.plugin` is the thin layer that turns scenario files into
 pytest items. The format is described for users in docs/scenarios.md.
@@ -32,12 +32,12 @@ Invariants:
     check_expectations(scenario, outcome)    # AssertionError listing every failed expectation
 """
 
-from .scenario_keys import Key, KeyTable
-from .scenario_load import SUPPORTED_FORMATS, default_file_name, load_scenario, parse_scenario
-from .scenario_model import DEFAULT_ROOT, FileExpectation, Given, MainSpec, RunSpec, Scenario, ScenarioError, ShellData
-from .scenario_run import check_expectations, run_scenario
-from .scenario_then import THEN_KEYS, Then
-from .scenario_toml import INSTALL_HINT, HarnessMissing
+from ._scenario_keys import Key, KeyTable
+from ._scenario_load import SUPPORTED_FORMATS, default_file_name, load_scenario, parse_scenario
+from ._scenario_model import DEFAULT_ROOT, FileExpectation, Given, MainSpec, RunSpec, Scenario, ScenarioError, ShellData
+from ._scenario_run import check_expectations, run_scenario
+from ._scenario_then import THEN_KEYS, Then
+from ._scenario_toml import INSTALL_HINT, HarnessMissing
 
 __all__ = [
     "DEFAULT_ROOT",

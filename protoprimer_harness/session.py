@@ -9,22 +9,22 @@ Invariants:
 
 `activate(world)` is activation: `World.activate()` calls it. A session reads its world (a
 `protoprimer_harness.world.World`) by attribute and imports only what the world holds
-(`protoprimer_harness.entries`), so the world module can import this one and not the reverse.
+(`protoprimer_harness._entries`), so the world module can import this one and not the reverse.
 """
 
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from .entries import DirEntry, FileEntry, RealDirEntry, SymlinkEntry
+from ._entries import DirEntry, FileEntry, RealDirEntry, SymlinkEntry
 from .errors import HarnessError
-from .fake_environment import FakeClock, PidCounter
-from .fake_fs import active_fake_filesystem, fast_copytree, write_file
-from .fake_interpreters import identify_interpreter
-from .fake_tools import DEFAULT_TOOLS
-from .session_state import SessionState, make_fault
+from ._fake_environment import FakeClock, PidCounter
+from ._fake_fs import active_fake_filesystem, fast_copytree, write_file
+from ._fake_interpreters import identify_interpreter
+from ._fake_tools import DEFAULT_TOOLS
+from ._session_state import SessionState, make_fault
 from .outcome import Outcome
-from .runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
-from .tools.shells import shell_file_text
+from ._runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
+from .tools._shells import shell_file_text
 
 # (absolute path, kind, payload, executable): kind is "dir", "file" (payload bytes) or "symlink" (target).
 Node = Tuple[str, str, Any, bool]
@@ -163,7 +163,7 @@ def activate(world: Any, kernel: Any = None) -> "WorldSession":
 
 
 def _on_the_fake_filesystem(patcher: Any) -> bool:
-    """Whether this module's `os` and the fake_fs writers' are `patcher`'s fake ones. pyfakefs patches the
+    """Whether this module's `os` and the _fake_fs writers' are `patcher`'s fake ones. pyfakefs patches the
     modules it finds in sys.modules: a stale copy of the harness (one dropped from sys.modules, as pyfakefs
     drops the modules imported during a session, and pytester those of an in-process run) keeps the real
     `os`, and would make the world (remove what is in its way, then write) on the real disk."""
@@ -324,7 +324,7 @@ class WorldSession:
                      kernel: Any = None):
         """A simulated process of `interpreter` (a path in the world; "python3" = /usr/bin/python3) that runs
         no program: `with session.open_process("venv/bin/python") as p: p.proc.run([...])` drives the fake
-        ports directly. `env` is merged over the world's env. Returns a `protoprimer_harness.runner.OpenProcess`."""
+        ports directly. `env` is merged over the world's env. Returns a `protoprimer_harness._runner.OpenProcess`."""
         self._require_active()
         path = self.world.interpreter_path(interpreter)
         running = identify_interpreter(path)

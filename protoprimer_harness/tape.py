@@ -1,17 +1,17 @@
 """Recorded tapes: the port traffic of one real kernel process, recorded once and replayed strictly.
 
 This module is the tapes' public face: what a collected tape does in each mode (`check_tape`), the names
-users import, and the command line (`python -m protoprimer_harness.tape ...`, `protoprimer_harness.tape_cli`).
+users import, and the command line (`python -m protoprimer_harness.tape ...`, `protoprimer_harness._tape_cli`).
 The work is done below it, each module importing only the ones listed after it:
 
-- `tape_cli`: the command line (record-all, replay, drift, list);
+- `_tape_cli`: the command line (record-all, replay, drift, list);
 - `tape_recipes`: the recipes of the committed tapes and the real repos they are recorded in;
-- `tape_drift`: whether a real run today still makes a tape's calls;
-- `tape_record`: recording one real process (every call performed for real and written down);
-- `tape_replay`: replaying a tape against the kernel (every call must be the next step, or `TapeMismatch`);
-- `tape_host`: what recording and replay share (the taped host's ports, `TapeRun`);
-- `tape_modes`: the modes ("replay", "rewrite") and how one is chosen;
-- `tape_format`: the file format; `tape_errors`: the errors.
+- `_tape_drift`: whether a real run today still makes a tape's calls;
+- `_tape_record`: recording one real process (every call performed for real and written down);
+- `_tape_replay`: replaying a tape against the kernel (every call must be the next step, or `TapeMismatch`);
+- `_tape_host`: what recording and replay share (the taped host's ports, `TapeRun`);
+- `_tape_modes`: the modes ("replay", "rewrite") and how one is chosen;
+- `_tape_format`: the file format; `_tape_errors`: the errors.
 
     from protoprimer_harness.tape import replay_tape
     run = replay_tape("scenarios/tapes/eval_json.tape.toml")
@@ -25,17 +25,17 @@ replacing it, then replay it). docs/tapes.md has the format, the recipes and the
 import sys
 from typing import Optional
 
-from .tape_cli import main
-from .tape_drift import call_sequence, drift_report
-from .tape_errors import (TapeError, TapeMismatch, TapeMissing, TapeModeError, TapeOutcomeMismatch,
+from ._tape_cli import main
+from ._tape_drift import call_sequence, drift_report
+from ._tape_errors import (TapeError, TapeMismatch, TapeMissing, TapeModeError, TapeOutcomeMismatch,
                           TapeReplayFailure, TapeUnconsumed, TapeUnsupported)
-from .tape_format import TapeFormatError
-from .tape_host import TapeRun
-from .tape_modes import (DEFAULT_MODE, MODE_ENV_VAR, MODE_OPTION, TAPE_MODES, resolve_tape_mode,
+from ._tape_format import TapeFormatError
+from ._tape_host import TapeRun
+from ._tape_modes import (DEFAULT_MODE, MODE_ENV_VAR, MODE_OPTION, TAPE_MODES, resolve_tape_mode,
                          validate_tape_mode)
 from .tape_recipes import rerecord_tape
-from .tape_record import RecordedProcess, record_tape
-from .tape_replay import replay_tape
+from ._tape_record import RecordedProcess, record_tape
+from ._tape_replay import replay_tape
 
 __all__ = [
     "DEFAULT_MODE", "MODE_ENV_VAR", "MODE_OPTION", "TAPE_MODES", "RecordedProcess", "TapeError", "TapeFormatError",

@@ -17,7 +17,7 @@ copy made with `generated_copy_text`, a project `client` with no dependencies, t
 `{tmp}/home` ($HOME), `{tmp}/bin` (PATH: python3 and python3.X linked to the recording interpreter, sh) and
 `{tmp}/wheelhouse` (setuptools and wheel, so pip works offline: PIP_NO_INDEX=1).
 
-The command line that records them is `protoprimer_harness.tape_cli` (`python -m protoprimer_harness.tape`).
+The command line that records them is `protoprimer_harness._tape_cli` (`python -m protoprimer_harness.tape`).
 """
 
 import copy
@@ -31,10 +31,10 @@ import tempfile
 import textwrap
 from typing import Any, Dict, List, Optional, Tuple
 
-from .tape_errors import TapeError
-from .tape_format import Tape, load_tape, plain
-from .tape_host import TapeRun
-from .tape_record import default_python, interpreter_facts, record_tape
+from ._tape_errors import TapeError
+from ._tape_format import Tape, load_tape, plain
+from ._tape_host import TapeRun
+from ._tape_record import default_python, interpreter_facts, record_tape
 
 WHEELHOUSE_ENV_VAR = "PROTOPRIMER_TAPE_WHEELHOUSE"
 SETUP_TIMEOUT = 300

@@ -4,7 +4,7 @@ A `World` is pure data: building one touches nothing, not even the real disk (re
 `activate()`, before the fake filesystem starts). `activate()` returns a `WorldSession`: one pyfakefs
 filesystem with the world materialised in it, in which any number of commands run. Activation is the
 session's (`protoprimer_harness.session.activate(world)`); this module imports it, never the other way
-round. What the world holds at a path (`FileEntry`, ...) is in `protoprimer_harness.entries`.
+round. What the world holds at a path (`FileEntry`, ...) is in `protoprimer_harness._entries`.
 
 Paths given to the builders are relative to `root` unless absolute. Entries are kept in insertion order
 and materialised in that order; adding at a path that already has an entry replaces it.
@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .entries import DirEntry, Entry, FileEntry, RealDirEntry, SymlinkEntry
-from .fake_interpreters import interpreter_file_text, pyvenv_cfg_text
-from .session_state import (DEFAULT_LOCK_HOLDER_PID, DEFAULT_LOCK_WAIT_LIMIT, FaultSpec, FsFaultSpec, LockSpec,
+from ._entries import DirEntry, Entry, FileEntry, RealDirEntry, SymlinkEntry
+from ._fake_interpreters import interpreter_file_text, pyvenv_cfg_text
+from ._session_state import (DEFAULT_LOCK_HOLDER_PID, DEFAULT_LOCK_WAIT_LIMIT, FaultSpec, FsFaultSpec, LockSpec,
                             make_fault)
 from .session import WorldSession, activate as activate_world
 
@@ -64,7 +64,7 @@ class World:
     `env` holds the variables every run starts with; `path` the PATH directories. PATH in a run's env is
     `":".join(path)` unless `env["PATH"]` was changed (e.g. by `set_env(PATH=...)`), which then wins.
     `mains` maps "module:func" to python callables `fn(host)` that `call_main` runs; `tools` are extra
-    fake tool handlers (see `protoprimer_harness.fake_tools`) tried before the default ones.
+    fake tool handlers (see `protoprimer_harness.tools.base`) tried before the default ones.
 
     Beyond files (see docs/harness.md): `packages` is the package index pip and uv install from (plus a
     default index with `protoprimer` and `uv` unless `default_index` is False); `faults` are fault points;
@@ -166,7 +166,7 @@ class World:
             self._put(os.path.join(interpreter.venv_dir, "pyvenv.cfg"),
                       FileEntry(text=pyvenv_cfg_text(os.path.dirname(base_path), version)))
             if pip:
-                from .tools.dists import dist_files
+                from .tools._dists import dist_files
 
                 major, minor = version.split(".")[:2]
                 site = os.path.join(interpreter.venv_dir, "lib", "python%s.%s" % (major, minor), "site-packages")
@@ -198,7 +198,7 @@ class World:
         return self.add_file(path, text, executable=True)
 
     def apply_layout(self, name: str) -> "World":
-        from .layouts import LAYOUTS
+        from ._layouts import LAYOUTS
 
         if name not in LAYOUTS:
             raise ValueError("unknown layout %r; known layouts: %s" % (name, ", ".join(sorted(LAYOUTS))))
@@ -211,11 +211,11 @@ class World:
 
     def add_main(self, spec: str, fn: Union[str, Callable[[Any], Any]], provided_by: Optional[str] = None) -> "World":
         """Client code for `call_main`: `spec` is "module:func", `fn(host)` its body, or the name of a
-        built-in main ("report", "extend", "exit N", "return N", "fail", "missing": see protoprimer_harness.mains).
+        built-in main ("report", "extend", "exit N", "return N", "fail", "missing": see protoprimer_harness._mains).
         With `provided_by` (a distribution name), the main can be imported only in a process whose
         site-packages has that distribution installed (else call_main raises the kernel's ClientCodeMissing,
         as the real port does when the import fails)."""
-        from .mains import ClientMain, builtin_main
+        from ._mains import ClientMain, builtin_main
 
         if isinstance(fn, str):
             fn = builtin_main(fn)
@@ -233,7 +233,7 @@ class World:
                     extras: Optional[Mapping[str, Iterable[str]]] = None) -> "World":
         """A release in the package index that the fake pip and uv install from. `dependencies` are
         requirement strings ("b>=2", "c; python_version < '3.9'"); `extras` maps extra names to more."""
-        from .tools.index import check_release
+        from .tools._index import check_release
 
         spec = PackageSpec(
             name, version, tuple(dependencies),

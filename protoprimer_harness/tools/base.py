@@ -1,6 +1,7 @@
 """What every fake tool shares: the call a handler answers (`ToolCall`), its answer (`ToolResult`), and
-the ways a handler says no (`refusal`, `ToolRefusal`). The tool modules and the table
-(`protoprimer_harness.fake_tools`) import this module; it imports no tool.
+the ways a handler says no (`refusal`, `ToolRefusal`). A public module: the home of the types a tool of your
+own uses (`World.add_tool`, docs/harness.md). The tool modules and the table (`protoprimer_harness._fake_tools`)
+import this module; it imports no tool.
 
 A handler is any object with:
 - `usage`: how it is invoked, for error messages ("<python> [-I -S -E -s -B -u] -c PYTHON_PROBE_CODE");
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..errors import UnknownCommandError
-from ..fake_interpreters import RunningInterpreter
-from ..launch import PythonCommandLine, python_args_problem
+from .._fake_interpreters import RunningInterpreter
+from .._launch import PythonCommandLine, python_args_problem
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class ToolCall:
     `program` is the absolute path argv[0] resolved to; `interpreter`/`python` are set when it is a
     simulated interpreter (`python` is None when its flags are not understood); `kernel` is the kernel
     module under test (for its shared names, e.g. `PYTHON_PROBE_CODE`); `session_state` is the session's
-    `protoprimer_harness.session_state.SessionState` (package index, kernel source, versions); `die_during`
+    `protoprimer_harness._session_state.SessionState` (package index, kernel source, versions); `die_during`
     is set when a fault kills the process in the middle of this command.
     """
 

@@ -1,4 +1,6 @@
-"""Helpers the fake tools share: option parsing in the style of each tool, steps that a fault can cut."""
+"""Helpers the fake tools share, and a tool of your own may use (a public module): option parsing in the
+style of each tool, the refusal that names what is simulated (`unsupported`), steps that a fault can cut
+(`perform`)."""
 
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence

@@ -14,7 +14,7 @@ Every test here takes the `backend` fixture, parametrised "fake" and "real" (pyt
   <VENV>, ...), so the body compares both against one expectation.
 
 The fake world mirrors this machine: simulated interpreters where the real ones are (every one
-`protoprimer_harness.real_interpreters` finds, with the same symlinks and versions), and this test process's own
+`protoprimer_harness._real_interpreters` finds, with the same symlinks and versions), and this test process's own
 interpreter (its port process runs "as" it, so the environment facts agree); the pip version the real
 interpreter's ensurepip bundles; the same shells; the wheelhouse's releases in the fake package index.
 Environment of the port process: CONTRACT_VAR set, argv ["contract-test"], cwd the root (the real

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from protoprimer_harness.real_interpreters import find_real_interpreters
+from protoprimer_harness._real_interpreters import find_real_interpreters
 from protoprimer import primer_kernel as kernel
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -402,7 +402,7 @@ class FakeBackend(Backend):
         return out[read_out:], err[read_err:]
 
     def broken_python(self, rel: str) -> str:
-        from protoprimer_harness.fake_interpreters import interpreter_file_text
+        from protoprimer_harness._fake_interpreters import interpreter_file_text
 
         return self.write(rel, interpreter_file_text(self.version, broken=True), mode=0o755)
 
@@ -449,7 +449,7 @@ class FakeBackend(Backend):
     def run_chain(self, argv: List[str], env: Dict[str, str]) -> ChainOutcome:
         """Start `argv` (a simulated interpreter running a copy of chain_script.py) with exactly `env` as a
         new process chain; the stub kernel's main is the same program the real script runs."""
-        from protoprimer_harness.stub_kernel import stub_kernel
+        from protoprimer_harness._stub_kernel import stub_kernel
         from contract_programs import chain_program
 
         def main(host):

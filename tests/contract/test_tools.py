@@ -11,7 +11,7 @@ import re
 import pytest
 
 from contract_backends import SHELL_PATHS, SHELL_REPORT
-from protoprimer_harness.fake_interpreters import parse_key_values
+from protoprimer_harness._fake_interpreters import parse_key_values
 from protoprimer import primer_kernel as kernel
 
 PROBE = kernel.PYTHON_PROBE_CODE

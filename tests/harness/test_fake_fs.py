@@ -1,4 +1,4 @@
-"""protoprimer_harness/fake_fs.py: the shortcuts through pyfakefs' API give what the plain `os`/`shutil` way gives."""
+"""protoprimer_harness/_fake_fs.py: the shortcuts through pyfakefs' API give what the plain `os`/`shutil` way gives."""
 
 import os
 import shutil
@@ -6,8 +6,8 @@ import shutil
 import pytest
 
 from protoprimer_harness import World
-from protoprimer_harness.fake_fs import copy_tree_objects, read_file, real_path, write_file
-from protoprimer_harness.snapshot import take_snapshot
+from protoprimer_harness._fake_fs import copy_tree_objects, read_file, real_path, write_file
+from protoprimer_harness._snapshot import take_snapshot
 
 
 def build_tree(root):

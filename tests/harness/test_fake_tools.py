@@ -8,8 +8,9 @@ import pytest
 
 from protoprimer_harness import UnknownCommandError, World
 from protoprimer_harness.errors import UnsupportedProgramError
-from protoprimer_harness.fake_tools import ToolCall, ToolRefusal, ToolResult, explain_miss
-from protoprimer_harness.stub_kernel import stub_kernel
+from protoprimer_harness._fake_tools import explain_miss
+from protoprimer_harness.tools.base import ToolCall, ToolRefusal, ToolResult
+from protoprimer_harness._stub_kernel import stub_kernel
 from protoprimer import primer_kernel
 
 VENV = "/repo/venv"

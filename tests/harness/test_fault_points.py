@@ -9,8 +9,8 @@ import pytest
 from protoprimer_harness import World
 from protoprimer_harness.errors import LockWaitError
 from protoprimer_harness.scenario import ScenarioError, check_expectations, parse_scenario
-from protoprimer_harness.stub_kernel import stub_kernel
-from protoprimer_harness.scenario_toml import toml_module
+from protoprimer_harness._stub_kernel import stub_kernel
+from protoprimer_harness._scenario_toml import toml_module
 
 KERNEL_FILE = "#!/usr/bin/env python3\n# protoprimer-kernel-file\n"
 VENV = "/repo/venv"

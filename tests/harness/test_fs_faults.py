@@ -8,9 +8,9 @@ import os
 import pytest
 
 from protoprimer_harness import World
-from protoprimer_harness.process_fs import ProcessFileSystem
-from protoprimer_harness.session_state import FS_OPS, FsFaultSpec
-from protoprimer_harness.stub_kernel import stub_kernel
+from protoprimer_harness._process_fs import ProcessFileSystem
+from protoprimer_harness._session_state import FS_OPS, FsFaultSpec
+from protoprimer_harness._stub_kernel import stub_kernel
 
 KERNEL_FILE = "#!/usr/bin/env python3\n# protoprimer-kernel-file\n"
 

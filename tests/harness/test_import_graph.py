@@ -171,9 +171,9 @@ def test_the_graph_holds_module_level_and_function_level_imports_of_both_package
     graph = import_graph(REPO, PACKAGES)
     # then
     assert "protoprimer_harness.session" in graph["protoprimer_harness.world"]  # module level
-    assert "protoprimer_harness.layouts" in graph["protoprimer_harness.world"]  # inside World.apply_layout
+    assert "protoprimer_harness._layouts" in graph["protoprimer_harness.world"]  # inside World.apply_layout
     assert "protoprimer.primer_kernel" in graph["protoprimer_harness.session"]  # across the packages
-    assert "protoprimer_harness.tools.base" in graph["protoprimer_harness.tools.pip"]  # relative, one level up
+    assert "protoprimer_harness.tools.base" in graph["protoprimer_harness.tools._pip"]  # relative, one level up
 
 
 # --- the check itself, on a synthetic package --------------------------------------------------------
@@ -258,7 +258,7 @@ def test_an_import_only_type_checkers_run_is_no_edge(tmp_path):
 
 
 def test_imports_that_point_one_way_pass(tmp_path):
-    # given: a shared base module that both the table and the handlers import (the shape of fake_tools)
+    # given: a shared base module that both the table and the handlers import (the shape of _fake_tools)
     write_package(tmp_path, {
         "pkg/__init__.py": "",
         "pkg/base.py": "class Call:\n    pass\n",

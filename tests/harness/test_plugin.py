@@ -528,7 +528,7 @@ def test_example_scenarios_pass(pytester):
 
 
 def test_complete_example_of_the_docs_is_an_example_scenario():
-    from protoprimer_harness.scenario_toml import toml_module
+    from protoprimer_harness._scenario_toml import toml_module
 
     tomllib = toml_module()
 

@@ -4,6 +4,10 @@
 examples/, the package's own docstring) imports from the package or one of its modules, and nothing the
 docs do not mention in code; every such name is importable where the docs say; every dotted reference
 `protoprimer_harness.module.name` in the docs resolves; importing the package loads none of its modules.
+
+Modules are public by name: a module whose name does not start with `_` is one of `PUBLIC_MODULES` (the
+package docstring names each), and the docs and `__all__` import only from those; every other module is
+`_name`, the harness's own workings.
 """
 
 import ast
@@ -18,6 +22,23 @@ import pytest
 import protoprimer_harness
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+HARNESS_DIR = REPO_ROOT / "protoprimer_harness"
+
+# The modules users may import from (besides the package itself). Any other module's name starts with `_`.
+PUBLIC_MODULES = (
+    "protoprimer_harness.world",
+    "protoprimer_harness.session",
+    "protoprimer_harness.outcome",
+    "protoprimer_harness.scenario",
+    "protoprimer_harness.tape",
+    "protoprimer_harness.tape_recipes",
+    "protoprimer_harness.guards",
+    "protoprimer_harness.errors",
+    "protoprimer_harness.plugin",  # the pytest11 entry point (pyproject.toml): its name is fixed
+    "protoprimer_harness.tools",
+    "protoprimer_harness.tools.base",
+    "protoprimer_harness.tools.common",
+)
 
 
 def _doc_files():
@@ -143,3 +164,69 @@ def test_the_package_docstring_names_the_limitations_page():
     assert (REPO_ROOT / "docs" / "limitations.md").is_file()
     assert "docs/limitations.md" in protoprimer_harness.__doc__
     assert "`docs/limitations.md`" in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+# region: public modules by name
+
+
+def harness_modules():
+    """The dotted name of every module and package of protoprimer_harness, from its files."""
+    names = []
+    for path in sorted(HARNESS_DIR.rglob("*.py")):
+        parts = path.relative_to(REPO_ROOT).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def test_a_module_not_named_private_is_on_the_public_list():
+    # given
+    modules = harness_modules()
+    # when
+    unlisted = [name for name in modules if name != "protoprimer_harness"
+                and not name.rpartition(".")[2].startswith("_") and name not in PUBLIC_MODULES]
+    # then
+    assert "protoprimer_harness._runner" in modules and "protoprimer_harness.tools._pip" in modules
+    assert unlisted == [], (
+        "modules neither private by name (`_name.py`) nor on PUBLIC_MODULES: %s; make them `_name.py` unless "
+        "the docs tell users to import from them" % unlisted)
+    assert sorted(set(PUBLIC_MODULES) - set(modules)) == [], "PUBLIC_MODULES names modules that do not exist"
+
+
+@pytest.mark.parametrize("module", PUBLIC_MODULES)
+def test_every_public_module_imports_and_its_documented_names_resolve_there(module):
+    # when
+    imported = importlib.import_module(module)
+    documented = sorted({name for _, source, name in doc_imports() if source == module})
+    # then
+    assert [name for name in documented if not hasattr(imported, name)] == []
+
+
+def test_the_docs_and_all_import_only_from_public_modules():
+    public = set(PUBLIC_MODULES) | {"protoprimer_harness"}
+    from_private = sorted({(where, module) for where, module, _ in doc_imports() if module not in public})
+    exports_private = sorted({module for module in protoprimer_harness._EXPORTS.values()
+                              if "protoprimer_harness." + module not in public})
+
+    assert from_private == [], "the docs import from private modules: %s" % from_private
+    assert exports_private == [], "__all__ names come from private modules: %s" % exports_private
+
+
+def test_each_public_name_comes_from_the_public_module_that_defines_it_or_re_exports_it():
+    for name, module in protoprimer_harness._EXPORTS.items():
+        obj = getattr(protoprimer_harness, name)
+        defined_in = obj.__module__
+        assert defined_in == "protoprimer_harness." + module or defined_in.rpartition(".")[2].startswith("_"), (
+            "%s is exported from %s but defined in the public %s: point _EXPORTS there" % (name, module, defined_in))
+
+
+def test_the_package_docstring_names_every_public_module():
+    listed = protoprimer_harness.__doc__.split("The public modules are", 1)[1].split(".\n\n", 1)[0]
+
+    named = set(re.findall(r"`([\w.]+)`", listed))
+
+    assert named >= {name.split(".", 1)[1] for name in PUBLIC_MODULES}
+    assert {name for name in named if not name.rpartition(".")[2].startswith("_")} == {
+        name.split(".", 1)[1] for name in PUBLIC_MODULES}
+
+
+# endregion: public modules by name

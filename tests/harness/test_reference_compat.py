@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import pytest
 
 from protoprimer_harness import World
-from protoprimer_harness.programs import entry_call_of
+from protoprimer_harness._programs import entry_call_of
 from protoprimer_harness.scenario import check_expectations, parse_scenario
-from protoprimer_harness.scenario_toml import toml_module
-from protoprimer_harness.stub_kernel import stub_kernel
+from protoprimer_harness._scenario_toml import toml_module
+from protoprimer_harness._stub_kernel import stub_kernel
 
 
 def reference_entry_script(kernel_rel_path, entry_func, main_func):

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from protoprimer_harness import RestartLoopError, UnknownCommandError, UnknownMainError, UnsupportedProgramError, World
-from protoprimer_harness.stub_kernel import stub_kernel
+from protoprimer_harness._stub_kernel import stub_kernel
 from protoprimer import primer_kernel
 
 STRIDE = "PROTOPRIMER_PY_EXEC"

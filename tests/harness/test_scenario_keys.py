@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from protoprimer_harness import scenario_given, scenario_then
-from protoprimer_harness.session_state import FaultSpec, LockSpec
+from protoprimer_harness import _scenario_given, _scenario_then
+from protoprimer_harness._session_state import FaultSpec, LockSpec
 from protoprimer_harness.outcome import ExpectationFailure
 from protoprimer_harness.scenario import ScenarioError, check_expectations, parse_scenario
-from protoprimer_harness.scenario_given import GIVEN_KEYS, WHEN_KEYS
-from protoprimer_harness.scenario_keys import Key, KeyTable
-from protoprimer_harness.scenario_load import TOP_KEYS
-from protoprimer_harness.scenario_model import Given
-from protoprimer_harness.scenario_reader import Reader
-from protoprimer_harness.scenario_then import THEN_KEYS
-from protoprimer_harness.scenario_toml import HarnessMissing, toml_module
-from protoprimer_harness.entries import FileEntry
+from protoprimer_harness._scenario_given import GIVEN_KEYS, WHEN_KEYS
+from protoprimer_harness._scenario_keys import Key, KeyTable
+from protoprimer_harness._scenario_load import TOP_KEYS
+from protoprimer_harness._scenario_model import Given
+from protoprimer_harness._scenario_reader import Reader
+from protoprimer_harness._scenario_then import THEN_KEYS
+from protoprimer_harness._scenario_toml import HarnessMissing, toml_module
+from protoprimer_harness._entries import FileEntry
 from protoprimer_harness.world import Interpreter, PackageSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,10 +48,10 @@ def test_every_then_key_has_a_check_and_every_given_key_a_field():
 
 
 def test_the_keys_of_the_world_spec_tables_are_the_fields_of_the_spec_types():
-    assert scenario_given.FAULT_KEYS == tuple(f.name for f in fields(FaultSpec))
-    assert scenario_given.PACKAGE_KEYS == tuple(f.name for f in fields(PackageSpec))
-    assert scenario_given.LOCK_KEYS == tuple(f.name for f in fields(LockSpec))
-    assert scenario_given.INTERPRETER_KEYS == tuple(f.name for f in fields(Interpreter))
+    assert _scenario_given.FAULT_KEYS == tuple(f.name for f in fields(FaultSpec))
+    assert _scenario_given.PACKAGE_KEYS == tuple(f.name for f in fields(PackageSpec))
+    assert _scenario_given.LOCK_KEYS == tuple(f.name for f in fields(LockSpec))
+    assert _scenario_given.INTERPRETER_KEYS == tuple(f.name for f in fields(Interpreter))
 
 
 def test_a_key_declared_twice_is_refused():
@@ -118,7 +118,7 @@ def test_a_new_then_key_is_one_table_entry_plus_its_check_function(monkeypatch):
         Key("stdout_lines", Reader.integer, check=check_stdout_lines,
             doc="stdout has exactly this many lines."),
     ])
-    monkeypatch.setattr(scenario_then, "THEN_KEYS", extended)
+    monkeypatch.setattr(_scenario_then, "THEN_KEYS", extended)
     text = """
         format = 1
         title = "counts lines"
@@ -168,7 +168,7 @@ def test_only_the_shim_imports_a_toml_parser():
         if re.search(r"^\s*import (tomllib|tomli)\b", path.read_text(encoding="utf-8"), re.MULTILINE)
     }
 
-    assert importers - set(OTHER_IMPORTERS) == {"scenario_toml.py"}
+    assert importers - set(OTHER_IMPORTERS) == {"_scenario_toml.py"}
 
 
 def test_without_a_toml_parser_the_shim_names_the_install_command(monkeypatch):

@@ -3,7 +3,7 @@
 import os
 
 from protoprimer_harness import World
-from protoprimer_harness.snapshot import _walk_snapshot, diff_snapshots, take_snapshot
+from protoprimer_harness._snapshot import _walk_snapshot, diff_snapshots, take_snapshot
 
 
 def build_tree(root):

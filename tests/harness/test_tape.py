@@ -19,9 +19,9 @@ import pytest
 from protoprimer_harness.tape import (MODE_ENV_VAR, TAPE_MODES, TapeMismatch, TapeMissing, TapeModeError, TapeOutcomeMismatch,
                           TapeUnconsumed, TapeUnsupported, call_sequence, drift_report, record_tape, replay_tape,
                           resolve_tape_mode)
-from protoprimer_harness.tape_format import (REDACTED, Tape, TapeFormatError, dump_tape, load_tape, parse_tape,
+from protoprimer_harness._tape_format import (REDACTED, Tape, TapeFormatError, dump_tape, load_tape, parse_tape,
                                  placeholder_definitions, fake_placeholders)
-from protoprimer_harness.tape_modes import RECORD_COMMAND, RECORD_HINT
+from protoprimer_harness._tape_modes import RECORD_COMMAND, RECORD_HINT
 from protoprimer_harness.tape_recipes import BUILTIN_RECIPES, builtin_recipe
 from protoprimer import primer_kernel
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from protoprimer_harness import HarnessError, World
-from protoprimer_harness.stub_kernel import stub_kernel
+from protoprimer_harness._stub_kernel import stub_kernel
 from protoprimer import primer_kernel
 
 PROBE = primer_kernel.PYTHON_PROBE_CODE

@@ -5,7 +5,7 @@ small project `client` and entry scripts written by the kernel's own `wrap`; run
 the real `./prime` (or any entry script) with an environment built from scratch:
 
 - PATH holds only directories made here: symlinks `python3.X` to the real interpreters found at test time
-  (protoprimer_harness.real_interpreters), `python3` to one of them, and `sh`;
+  (protoprimer_harness._real_interpreters), `python3` to one of them, and `sh`;
 - pip works offline against a wheelhouse built once per session (PIP_NO_INDEX, PIP_FIND_LINKS,
   PIP_CONFIG_FILE=/dev/null so this machine's pip config does not leak in);
 - HOME is a directory of the session (pip's and uv's caches are shared by the runs, not by the user).

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from client_repos import RealMachine, build_wheelhouse, snapshot_source, write_client_repo
-from protoprimer_harness.real_interpreters import find_real_interpreters
+from protoprimer_harness._real_interpreters import find_real_interpreters
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))

@@ -42,7 +42,7 @@ def source_packages(snapshot):
 
 
 def source_modules(snapshot):
-    """Every .py file of the snapshot's packages, as wheel paths ("protoprimer_harness/tools/pip.py")."""
+    """Every .py file of the snapshot's packages, as wheel paths ("protoprimer_harness/tools/_pip.py")."""
     found = set()
     for package in source_packages(snapshot):
         for dirpath, dirnames, filenames in os.walk(os.path.join(snapshot, package)):
@@ -114,7 +114,7 @@ def test_the_wheel_ships_every_module_of_the_source_packages_and_no_other_packag
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     expected = source_modules(snapshot)
-    assert "protoprimer_harness/tools/pip.py" in expected, "the snapshot %s lacks the harness tools" % snapshot
+    assert "protoprimer_harness/tools/_pip.py" in expected, "the snapshot %s lacks the harness tools" % snapshot
 
     missing = sorted(expected - names)
     assert not missing, "the wheel %s lacks %d source modules:\n  %s\nit holds:\n  %s" % (
@@ -142,7 +142,7 @@ def test_the_installed_wheel_imports_the_harness_and_registers_the_pytest_plugin
     """From an empty directory (nothing of this checkout importable), the venv imports the harness tools
     and the plugin from its own site-packages, and pytest registers the plugin through the wheel's
     pytest11 entry point."""
-    probe = run([installed.python, "-c", "import protoprimer_harness.tools.pip, protoprimer_harness.plugin"],
+    probe = run([installed.python, "-c", "import protoprimer_harness.tools._pip, protoprimer_harness.plugin"],
                 tmp_path, installed.env)
     assert probe.returncode == 0, describe(probe)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from protoprimer_harness.tape import TapeError, drift_report
-from protoprimer_harness.tape_format import load_tape, tape_name
+from protoprimer_harness._tape_format import load_tape, tape_name
 from protoprimer_harness.tape_recipes import ensure_wheelhouse, record_recipe
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from protoprimer_harness.real_interpreters import find_real_interpreters
+from protoprimer_harness._real_interpreters import find_real_interpreters
 from protoprimer import primer_kernel as kernel
 
 FOUND = find_real_interpreters()

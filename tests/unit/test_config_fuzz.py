@@ -31,7 +31,7 @@ GLOBAL = "gconf/proto_kernel.json"
 LOCAL = "dst/default_env/proto_kernel.json"
 ROOT = "/repo"
 
-# The files as the max layout writes them (protoprimer_harness/layouts.py), the value goes on top.
+# The files as the max layout writes them (protoprimer_harness/_layouts.py), the value goes on top.
 BASE = {
     PRIMER: {"ref_root_dir_rel_path": "../..", "global_conf_dir_rel_path": "gconf"},
     GLOBAL: {

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import kernel_source
-from protoprimer_harness.real_interpreters import find_real_interpreters
+from protoprimer_harness._real_interpreters import find_real_interpreters
 from kernel_source import KERNEL_PATH
 
 

@@ -3,7 +3,7 @@ states involved; and the coordinate walk that proves every reachable graph compl
 import pytest
 
 from protoprimer import primer_kernel as kernel
-from protoprimer_harness.graph_check import check_state_graphs, walk_graph
+from protoprimer_harness._graph_check import check_state_graphs, walk_graph
 from protoprimer.primer_kernel import Coordinates, GraphError, StateImpl, one_impl
 
 
