@@ -156,6 +156,29 @@ def download_sdists(directory):
     return sdists
 
 
+def download_pinned_wheels(machine, name):
+    """Add `name` and its dependencies, as wheels for the machine's primary Python, to the machine's
+    wheelhouse (the package index is needed), at the version tests/tool-pins.txt pins, so that a client venv
+    installs it offline. Raises ArtefactError (offline=True when pip could not get them)."""
+    pins = read_pins()
+    if name not in pins:
+        raise ArtefactError("%s has no pin `%s==...`" % (TOOL_PINS, name))
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--retries", "1",
+         "--timeout", "20", "--only-binary=:all:", "--python-version", "%d.%d" % machine.primary,
+         "--constraint", TOOL_PINS, "--dest", machine.wheelhouse, name],
+        capture_output=True, text=True, timeout=600,
+    )
+    if result.returncode != 0:
+        raise ArtefactError("pip download of %s==%s and its dependencies (wheels for Python %d.%d) failed: is the "
+                            "package index reachable?\n%s"
+                            % ((name, pins[name]) + tuple(machine.primary) + (result.stderr[-2000:],)), offline=True)
+    wheel_name = name.replace("-", "_")
+    if not glob.glob(os.path.join(machine.wheelhouse, "%s-%s-*.whl" % (wheel_name, pins[name]))):
+        raise ArtefactError("pip download left no %s-%s wheel in %s" % (wheel_name, pins[name], machine.wheelhouse))
+    return pins[name]
+
+
 def prepare_artefacts(machine, sdists, directory):
     """Extract the reference kernel from its sdist into `directory`, and build metaprimer's wheel into the
     machine's wheelhouse (offline, with the wheelhouse's setuptools), so that client venvs install it like any

@@ -36,7 +36,7 @@ INTEGRATION_DIR = os.path.join(os.path.dirname(HERE), "integration")
 if INTEGRATION_DIR not in sys.path:
     sys.path.insert(0, INTEGRATION_DIR)
 
-from compat_repos import ArtefactError, download_sdists, prepare_artefacts  # noqa: E402
+from compat_repos import ArtefactError, download_pinned_wheels, download_sdists, prepare_artefacts  # noqa: E402
 
 
 def _integration_conftest():
@@ -106,5 +106,18 @@ def artefacts(reference_sdists, real_machine, tmp_path_factory):
     """The reference kernel (extracted) and metaprimer's wheel (built into the machine's wheelhouse)."""
     try:
         return prepare_artefacts(real_machine, reference_sdists, str(tmp_path_factory.mktemp("compat-reference")))
+    except ArtefactError as e:
+        _unavailable(e)
+
+
+@pytest.fixture(scope="session")
+def pre_commit_wheels(real_machine):
+    """pre-commit (pinned) and its dependencies, as wheels in the machine's wheelhouse: for client projects
+    that depend on it (metaprimer's pre-commit state runs it). Its version; skipped when the primary Python
+    is older than the pinned pre-commit supports."""
+    if real_machine.primary < (3, 9):
+        pytest.skip("the pinned pre-commit needs Python 3.9+; the primary Python here is %d.%d" % real_machine.primary)
+    try:
+        return download_pinned_wheels(real_machine, "pre-commit")
     except ArtefactError as e:
         _unavailable(e)
