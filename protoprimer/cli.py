@@ -2,7 +2,7 @@
 
     protoprimer init [--layout instant|min|max] [--python X.Y] [--force] [DIR]   seed a repo
     protoprimer graph [--entry E] [--mode M] [--target T] [--states MOD:ATTR] [--format text|mermaid|dot]
-    protoprimer explain [--dry]                                                  why the last run did what it did
+    protoprimer explain [--dry | --log FILE]                                     why the last run did what it did
     protoprimer config [--json]                                                  the annotated effective config
 
 Errors a user can cause end in one message and the kernel's exit codes (docs/exit-codes.md); -v shows
@@ -63,7 +63,16 @@ def cmd_graph(args):
 def cmd_explain(args):
     from protoprimer import explain
 
-    explanation = explain.explain_dry() if args.dry else explain.explain_last_run()
+    if args.dry:
+        explanation = explain.explain_dry()
+    elif args.log:
+        try:
+            with open(args.log, encoding="utf-8") as handle:
+                explanation = explain.explain_log(args.log, handle.read())
+        except OSError as error:
+            raise kernel.PrimerError("cannot read the log %s: %s" % (args.log, error.strerror or error), kernel.ExitCode.file_error)
+    else:
+        explanation = explain.explain_last_run()
     sys.stdout.write(explain.render_text(explanation))
     return 0
 
@@ -103,6 +112,7 @@ def build_parser():
 
     explain = subs.add_parser("explain", help="why the last run chose what it chose (or --dry: what one would)")
     explain.add_argument("--dry", action="store_true", help="decide without doing anything, instead of reading the last log")
+    explain.add_argument("--log", metavar="FILE", help="explain the run of this file log instead of the last one")
     explain.set_defaults(run=cmd_explain)
 
     config = subs.add_parser("config", help="every config field: value, source, description; unused fields")
