@@ -68,10 +68,11 @@ def kernel_of(ctx):
 
 def current_run(host=None):
     """The meta runtime's run in this process (made on first use, then kept): it carries on the run that
-    called the client's main (same entry function, main and command line, at the stride that run reached),
-    with a graph of its own, so that a client state may replace any kernel state, even one the proto
-    runtime has computed. Its kernel states are recomputed on first read: at that stride they do nothing.
-    Where no run called the main (a main started some other way), it carries on as `proto_main()` does."""
+    called the client's main (same entry function, main and command line, at the stride that run reached,
+    the same log), with a graph of its own, so that a client state may replace a kernel state. When it first
+    runs, it takes the values the proto runtime computed, except those of replaced states and of the
+    states that depend on them, which it computes again (`inherit_values`). Where no run called the main (a
+    main started some other way), it carries on as `proto_main()` does."""
     from protoprimer import primer_kernel
 
     host = host or primer_kernel.real_host()
@@ -85,6 +86,7 @@ def current_run(host=None):
     chain = (stride, copy) if stride is not None and copy is not None else None
     if caller is not None:
         ctx = kernel.RunContext(host, caller.entry_func, caller.main_func, kernel_file=caller.kernel_file, chain=chain)
+        ctx.log = caller.log  # its level, its file: one log for the run
     else:
         ctx = kernel.RunContext(host, kernel.EntryFunc.func_run_main, chain=chain)
     mode = ctx.eval_state("state_exec_mode_inited")
@@ -204,11 +206,48 @@ class States(object):
                 )
             if replace and not graph.is_registered(name):
                 raise MetaError("%s replaces the state %s, which is not in the graph" % (_qualname(function), name))
+            if "state_command_executed" in parents:
+                raise MetaError("state %s waits for state_command_executed, which is where the client's main runs: "
+                                "wait for state_boot_completed (the target boot) instead" % name)
+            if replace:
+                note_replaced(ctx, name)
             replaced = {}
             replaced["factory"] = graph.register(name, _factory(name, parents, function, replaced), replace=replace)
             owners[name] = _qualname(function)
         ctx.meta_targets = dict(getattr(ctx, "meta_targets", {}), **self._targets)
         return ctx
+
+
+def inherit_values(ctx):
+    """Seed the meta runtime's graph with the values the calling run computed, once, after the client's
+    states are registered: every value whose state and ancestors no client replaced."""
+    caller = ctx.host.env.recall("run_context")
+    if caller is None or caller is ctx or getattr(ctx, "meta_inherited", False):
+        return
+    ctx.meta_inherited = True
+    replaced = getattr(ctx, "meta_replaced", set())
+    tainted = {}
+
+    def is_tainted(name):
+        if name not in tainted:
+            tainted[name] = True  # until proven otherwise (and a guard against cycles)
+            try:
+                parents = ctx.graph.impl(name, ctx.coordinates).parents
+            except Exception:
+                return True
+            tainted[name] = name in replaced or any(is_tainted(parent) for parent in parents)
+        return tainted[name]
+
+    ctx.graph.seed(dict((name, value) for name, value in caller.graph.cached().items() if not is_tainted(name)))
+
+
+def note_replaced(ctx, name):
+    """A state replaced in the meta runtime: refused once the meta runtime has taken the proto runtime's
+    values (the replacement would not apply to what was already computed)."""
+    if getattr(ctx, "meta_inherited", False) and ctx.graph.cached(name) is not None:
+        raise MetaError("state %s was already computed in this run: register its replacement before the meta "
+                        "runtime first runs" % name)
+    ctx.__dict__.setdefault("meta_replaced", set()).add(name)
 
 
 def kernel_args(ctx):
@@ -246,6 +285,7 @@ def reach(ctx, target=None, prepare=None):
     try:
         if prepare is not None:
             prepare(ctx)
+        inherit_values(ctx)
         args = kernel_args(ctx)
         if args is not None and args.client_args:
             ctx.eval_state(CLIENT_ARGS_STATE)  # an unknown client option fails here, before any state runs

@@ -892,9 +892,14 @@ class StateGraph(object):
     def is_registered(self, name):
         return name in self._factories
 
-    def cached(self, name, default=None):
-        """The value of `name` if this process has evaluated it, else `default` (nothing is evaluated)."""
-        return self._values.get(name, default)
+    def cached(self, name=None, default=None):
+        """The value of `name` if this process has evaluated it, else `default` (nothing is evaluated); without
+        a name, all the values computed so far (a copy)."""
+        return dict(self._values) if name is None else self._values.get(name, default)
+
+    def seed(self, values):
+        """Take values computed by another graph of the same run (the meta runtime's, from the proto runtime's)."""
+        self._values.update(values)
 
     def register(self, name, factory, replace=False):
         """Add a state (names are append-only); with replace=True swap the factory of an existing name and

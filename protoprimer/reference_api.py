@@ -548,6 +548,8 @@ class EnvContext(object):
         if known and not replace_existing:
             raise AssertionError("[NodeFactory] for [%s] is already registered." % name)
         factory = factory_class(self)
+        if known:
+            _meta.note_replaced(self.run, name)
         previous = graph.register(name, self._kernel_factory(name, factory), replace=known)
         if previous is None:
             return None

@@ -232,3 +232,53 @@ def test_the_command_runs_after_the_client_states(command):
     outcome = run(world, command)
     outcome.assert_exit(0).assert_stdout(equals="Hello from /repo/venv\n")
     assert outcome.shell.argv[1:] == ["-c", "echo hi"]
+
+
+def test_a_meta_target_is_carried_through_the_handover_to_the_installed_kernel():
+    # given: protoprimer installed in the venv, so the copy hands the run over to the installed kernel
+    states = hello_states()
+    world = world_with(lambda host: states.run(host=host))
+    world.add_file("pyproject.toml", '[project]\nname = "client"\nversion = "0.0.0"\ndependencies = ["protoprimer"]\n')
+    # when
+    with world.activate() as session:
+        cold = session.run("./prime -v --target hello")
+        warm = session.run("./prime -t hello")
+    # then: the installed kernel took the run over (it refreshed the copy from itself) and reached the target
+    cold.assert_exit(0).assert_stdout(contains="Hello from /repo/venv\n")  # after pip's output (-v streams it)
+    cold.assert_stderr(contains="refreshed the kernel copy /repo/proto_kernel.py from "
+                                "/repo/venv/lib/python3.11/site-packages/protoprimer/primer_kernel.py")
+    assert [process.stride for process in cold.processes] == ["stride_py_unknown", "stride_deps_updated"]
+    warm.assert_exit(0).assert_stdout(equals="Hello from /repo/venv\n")
+
+
+def test_the_meta_runtime_takes_the_proto_runtimes_values_instead_of_deciding_again():
+    states = hello_states()
+    outcome = run(world_with(lambda host: states.run("hello", host=host)), "./prime -v")
+    outcome.assert_exit(0)
+    # each of the two processes decides the env once; the meta runtime in the second does not decide again
+    assert len(outcome.processes) == 2
+    assert outcome.stderr.count("no env: no --env") == 2, outcome.stderr
+
+
+def test_a_replacement_after_the_meta_runtime_has_taken_the_values_is_refused():
+    first, late = hello_states(), States()
+
+    @late.state("state_local_log_dir_abs_path_inited", replace=True)
+    def too_late(ctx, p):
+        return "/elsewhere"
+
+    def main(host):
+        first.run("hello", host=host)
+        return late.run(host=host)
+
+    outcome = run(world_with(main))
+    outcome.assert_exit(2).assert_stderr(contains="state state_local_log_dir_abs_path_inited was already computed in this "
+                                                  "run: register its replacement before the meta runtime first runs")
+
+
+def test_a_client_state_waiting_for_the_command_state_is_told_to_wait_for_the_boot():
+    states = States()
+    states.add("early", ["state_command_executed"], lambda ctx, p: 0)
+    outcome = run(world_with(lambda host: states.run("early", host=host)))
+    outcome.assert_exit(2).assert_stderr(contains="state early waits for state_command_executed, which is where the "
+                                                  "client's main runs: wait for state_boot_completed")
