@@ -8,14 +8,12 @@ import re
 
 import pytest
 
+from meta_worlds import MAIN, FakePreCommit, add_pre_commit_to_venv
 from protoprimer import config_report, explain, graph_view, meta_states
 from protoprimer import primer_kernel as kernel
 from protoprimer.meta import States
 from protoprimer_harness import World
 from protoprimer_harness._graph_check import walk_graph
-from protoprimer_harness.tools.base import ToolResult
-
-MAIN = "client.main:main"
 
 
 # --- graph ------------------------------------------------------------------------------------------
@@ -159,27 +157,6 @@ def test_the_annotated_config_says_where_each_value_came_from_and_flags_unused_f
 # --- the built-in pre-commit state ---------------------------------------------------------------
 
 
-class FakePreCommit:
-    """`<venv>/bin/pre-commit install --hook-type T --config FILE`: writes the git hook of type T."""
-
-    name = "pre-commit"
-    usage = "<venv>/bin/pre-commit install --hook-type TYPE --config FILE"
-
-    def accepts(self, call):
-        return os.path.basename(call.argv[0]) == "pre-commit"
-
-    def run(self, call):
-        argv = call.argv[1:]
-        if len(argv) != 5 or argv[0] != "install" or argv[1] != "--hook-type" or argv[3] != "--config":
-            return ToolResult(2, "", "unsupported: %s\n" % argv)
-        if not os.path.isfile(argv[4]):
-            return ToolResult(1, "", "InvalidConfigError: %s is not a file\n" % argv[4])
-        os.makedirs(os.path.join(call.cwd, ".git", "hooks"), exist_ok=True)
-        with open(os.path.join(call.cwd, ".git", "hooks", argv[2]), "w") as hook:
-            hook.write("#!/bin/sh\n# pre-commit, config %s\n" % argv[4])
-        return ToolResult(0, "pre-commit installed at .git/hooks/%s\n" % argv[2])
-
-
 def pre_commit_world(**options):
     states = meta_states.pre_commit(States(), **options)
     world = (World().apply_layout("min").add_interpreter("python3", "3.11.7").add_tool(FakePreCommit())
@@ -188,16 +165,11 @@ def pre_commit_world(**options):
     return world
 
 
-def booted_with_pre_commit(session):
-    session.run("./prime --target venv").assert_exit(0)
-    session.write_text("/repo/venv/bin/pre-commit", "#!/bin/sh\n", executable=True)
-
-
 def test_the_pre_commit_state_installs_the_hooks_with_the_repos_config():
     world = pre_commit_world(hook_types=("pre-commit", "pre-push"))
     world.add_file(".pre-commit-config.yaml", "repos: []\n")
     with world.activate() as session:
-        booted_with_pre_commit(session)
+        add_pre_commit_to_venv(session)
         outcome = session.run("./prime --target pre_commit")
         hooks = sorted(os.listdir(session.path("/repo/.git/hooks")))
     outcome.assert_exit(0)
@@ -208,7 +180,7 @@ def test_the_pre_commit_state_falls_back_to_the_references_config_place():
     world = pre_commit_world()
     world.add_file("gconf/pre_commit.yaml", "repos: []\n")
     with world.activate() as session:
-        booted_with_pre_commit(session)
+        add_pre_commit_to_venv(session)
         outcome = session.run("./prime -t pre_commit")
         hook = session.read_text("/repo/.git/hooks/pre-commit")
     outcome.assert_exit(0)
@@ -218,7 +190,7 @@ def test_the_pre_commit_state_falls_back_to_the_references_config_place():
 def test_the_pre_commit_state_without_a_config_or_outside_git_does_nothing_and_says_why_with_v():
     world = pre_commit_world()
     with world.activate() as session:
-        booted_with_pre_commit(session)
+        add_pre_commit_to_venv(session)
         outcome = session.run("./prime -v -t pre_commit")
     outcome.assert_exit(0).assert_stderr(contains="pre_commit_installed: no pre-commit config (.pre-commit-config.yaml "
                                                   "or gconf/pre_commit.yaml): no hooks to install")

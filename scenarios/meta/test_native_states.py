@@ -8,19 +8,9 @@ taking the simulated process's host as the harness passes it.
 
 import pytest
 
+from meta_worlds import run, world_with
 from protoprimer.meta import States
 from protoprimer_harness import World
-
-MAIN = "client.main:main"
-
-
-def world_with(main):
-    return World().apply_layout("min").add_interpreter("python3", "3.11.7").add_main(MAIN, main)
-
-
-def run(world, command="./prime"):
-    with world.activate() as session:
-        return session.run(command)
 
 
 def hello_states():

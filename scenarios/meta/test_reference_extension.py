@@ -10,20 +10,8 @@ import os
 
 import pytest
 
+from meta_worlds import FakePreCommit, add_pre_commit_to_venv, reference_main, run, world_with
 from protoprimer import reference_api as ref
-from protoprimer_harness import World
-from protoprimer_harness.tools.base import ToolResult
-
-MAIN = "client.main:main"
-
-
-def world_with(main):
-    return World().apply_layout("min").add_interpreter("python3", "3.11.7").add_main(MAIN, main)
-
-
-def run(world, command="./prime"):
-    with world.activate() as session:
-        return session.run(command)
 
 
 # --- the reference's "hello world" (its cmd_boot_env_example), class attributes + @trivial_factory ----
@@ -75,12 +63,7 @@ def test_a_final_state_returning_an_int_is_the_exit_code():
         def _eval_state_once(self):
             return 3
 
-    def main(host):
-        env_ctx = ref.ContextBuilder().entry_func("boot_env").forced_final_state("state_three").build_context(host=host)
-        env_ctx.register_factory("state_three", Three)
-        ref.run_process(env_ctx)
-
-    run(world_with(main)).assert_exit(3)
+    run(world_with(reference_main("state_three", Three))).assert_exit(3)
 
 
 # --- register_factory: new, clash, replace and use the old ---------------------------------------
@@ -147,12 +130,7 @@ def test_a_node_given_parent_states_and_state_name_in_its_constructor():
             self.env_ctx.run.host.env.write_stdout("greeted\n")
             return 0
 
-    def main(host):
-        env_ctx = ref.ContextBuilder().entry_func("boot_env").forced_final_state("state_greeted").build_context(host=host)
-        env_ctx.register_factory("state_greeted", Greeting)
-        ref.run_process(env_ctx)
-
-    run(world_with(main)).assert_exit(0).assert_stdout(equals="greeted\n")
+    run(world_with(reference_main("state_greeted", Greeting))).assert_exit(0).assert_stdout(equals="greeted\n")
 
 
 def test_a_node_factory_choosing_a_node_class_and_a_node_setting_its_parents_in_init():
@@ -174,12 +152,7 @@ def test_a_node_factory_choosing_a_node_class_and_a_node_setting_its_parents_in_
         def create_state_node(self):
             return Dynamic(self.env_ctx)
 
-    def main(host):
-        env_ctx = ref.ContextBuilder().entry_func("boot_env").forced_final_state("state_dynamic").build_context(host=host)
-        env_ctx.register_factory("state_dynamic", Factory_state_dynamic)
-        ref.run_process(env_ctx)
-
-    run(world_with(main)).assert_exit(0).assert_stdout(equals="root /repo\n")
+    run(world_with(reference_main("state_dynamic", Factory_state_dynamic))).assert_exit(0).assert_stdout(equals="root /repo\n")
 
 
 def test_reading_a_parent_not_declared_is_the_references_assertion_named_as_the_failing_state():
@@ -190,12 +163,7 @@ def test_reading_a_parent_not_declared_is_the_references_assertion_named_as_the_
         def _eval_state_once(self):
             return self.eval_parent_state("state_ref_root_dir_abs_path_inited")
 
-    def main(host):
-        env_ctx = ref.ContextBuilder().entry_func("boot_env").forced_final_state("state_sneaky").build_context(host=host)
-        env_ctx.register_factory("state_sneaky", Sneaky)
-        ref.run_process(env_ctx)
-
-    run(world_with(main)).assert_exit(11).assert_stderr(
+    run(world_with(reference_main("state_sneaky", Sneaky))).assert_exit(11).assert_stderr(
         contains="state state_sneaky failed: AssertionError: parent_state [state_ref_root_dir_abs_path_inited] is not "
                  "parent of [state_sneaky]")
 
@@ -206,27 +174,6 @@ def test_build_context_without_entry_func_is_the_references_assertion():
 
 
 # --- a pre-commit state as metaprimer 0.2.0 writes it, registered as the reference's cmd_prime_env does ----
-
-
-class FakePreCommit:
-    """`<venv>/bin/pre-commit install --hook-type pre-commit --config FILE`: writes the git hook."""
-
-    name = "pre-commit"
-    usage = "<venv>/bin/pre-commit install --hook-type pre-commit --config FILE"
-
-    def accepts(self, call):
-        return os.path.basename(call.argv[0]) == "pre-commit"
-
-    def run(self, call):
-        argv = call.argv[1:]
-        if argv[:3] != ["install", "--hook-type", "pre-commit"] or argv[3] != "--config":
-            return ToolResult(2, "", "unsupported: %s\n" % argv)
-        if not os.path.isfile(argv[4]):
-            return ToolResult(1, "", "InvalidConfigError: %s is not a file\n" % argv[4])
-        os.makedirs(os.path.join(call.cwd, ".git", "hooks"), exist_ok=True)
-        with open(os.path.join(call.cwd, ".git", "hooks", "pre-commit"), "w") as hook:
-            hook.write("#!/bin/sh\n# pre-commit, config %s\n" % argv[4])
-        return ToolResult(0, "pre-commit installed at .git/hooks/pre-commit\n")
 
 
 @ref.trivial_factory
@@ -274,15 +221,9 @@ def pre_commit_world():
     return world
 
 
-def install_pre_commit(session):
-    """The venv with pre-commit in it, as a project's dependency would put it there."""
-    session.run("./prime --target venv").assert_exit(0)
-    session.write_text("/repo/venv/bin/pre-commit", "#!/bin/sh\n", executable=True)
-
-
 def test_the_pre_commit_state_installs_the_hook_after_the_bootstrap_with_the_repos_config():
     with pre_commit_world().activate() as session:
-        install_pre_commit(session)
+        add_pre_commit_to_venv(session)
         outcome = session.run("./prime")
         hook = session.read_text("/repo/.git/hooks/pre-commit")
     outcome.assert_exit(0)
@@ -294,7 +235,7 @@ def test_the_pre_commit_state_installs_the_hook_after_the_bootstrap_with_the_rep
 def test_a_failing_pre_commit_install_is_one_message_naming_the_state_and_exit_11():
     world = pre_commit_world()
     with world.activate() as session:
-        install_pre_commit(session)
+        add_pre_commit_to_venv(session)
         os.remove(session.path("/repo/gconf/pre_commit.yaml"))
         outcome = session.run("./prime")
     outcome.assert_exit(11).assert_stderr(contains="ERROR state state_pre_commit_configured failed: RuntimeError: "
