@@ -677,6 +677,7 @@ class EnvVar(NameTables):
     PROTOPRIMER_STDERR_LOG_LEVEL = "PROTOPRIMER_STDERR_LOG_LEVEL"
     PROTOPRIMER_CONF_BASENAME = "PROTOPRIMER_CONF_BASENAME"
     PROTOPRIMER_VENV_DRIVER = "PROTOPRIMER_VENV_DRIVER"
+    PROTOPRIMER_ENV_DIR = "PROTOPRIMER_ENV_DIR"
 
 
 class ConfLeap(NameTables):
@@ -957,9 +958,10 @@ class ConfFile(Record):
 
 
 class EnvSelection(Record):
-    """Which env dir this run uses, why, and the state of the `lconf` link that names it."""
+    """Which env dir this run uses, why (`source`; `kind`: cli, link, default or none), and the state of the
+    `lconf` link that names it."""
 
-    __slots__ = ("env_abs", "env_rel", "source", "link_path", "link_points_there")
+    __slots__ = ("env_abs", "env_rel", "source", "link_path", "link_points_there", "kind")
 
 
 class PythonCandidate(Record):
@@ -1104,8 +1106,6 @@ def _override(p, field):
     if field in client_conf.data:
         return client_conf.data[field], client_conf.path
     return None, None
-
-
 
 
 # --- phase 1: what the process was started with (no exec mode yet)
@@ -1439,7 +1439,7 @@ def _compute_client_conf(ctx, p):
     return conf
 
 
-def _select_env(ctx, p, cli_env, resetting=False):
+def _select_env(ctx, p, cli_env, resetting=False, chained=None):
     fs = ctx.host.fs
     ref_root = p["state_ref_root_dir_abs_path_inited"]
     client = p["state_client_conf_file_data_loaded"]
@@ -1459,16 +1459,19 @@ def _select_env(ctx, p, cli_env, resetting=False):
             )
         link_target = _norm_join(os.path.dirname(link_path), fs.read_link(link_path))
     stale = link_target is not None and not fs.is_dir(link_target)
+    if chained == "none":
+        return EnvSelection(None, None, "no env", link_path, True, "none")
     if cli_env is not None:
         env_abs = _resolve_env_arg(ctx, ref_root, cli_env)
-        source = "--env %s" % cli_env
+        source = "--env %s" % cli_env if chained is None else "the run's first process (%s)" % chained
+        kind = chained or "cli"
     elif link_target is not None and not (stale and resetting):
         if stale:
             raise ConfigError(
                 "%s points to %s, which is not a directory: pick an env with --env DIR, or run reset"
                 % (link_path, link_target)
             )
-        env_abs = link_target
+        env_abs, kind = link_target, "link"
         source = "the symlink %s" % link_path
     else:
         if stale:
@@ -1476,22 +1479,23 @@ def _select_env(ctx, p, cli_env, resetting=False):
         default_rel = client.data.get("default_env_dir_rel_path")
         if default_rel is None:
             ctx.log.info("no env: no --env, no %s symlink, no default_env_dir_rel_path in %s" % (link_path, client.path))
-            return EnvSelection(None, None, "no env", link_path, False)
+            return EnvSelection(None, None, "no env", link_path, False, "none")
         env_abs = _norm_join(ref_root, default_rel)
         if os.path.isabs(default_rel) or not fs.is_dir(env_abs):
             raise ConfigError(
                 "%s: field default_env_dir_rel_path must name a directory relative to the ref root %s; "
                 "%r does not" % (client.path, ref_root, default_rel)
             )
-        source = "field default_env_dir_rel_path in %s" % client.path
+        source, kind = "field default_env_dir_rel_path in %s" % client.path, "default"
     real_env, real_root = fs.real_path(env_abs), fs.real_path(ref_root)
     if not _is_inside(env_abs, ref_root) or env_abs == ref_root or not _is_inside(real_env, real_root) or real_env == real_root:
         raise ConfigError(
             "env dir %s (from %s) must be a directory inside the ref root %s" % (env_abs, source, ref_root)
         )
-    points_there = link_target is not None and fs.same_file(link_path, env_abs)
+    # a run that found its env through the link leaves the link alone, even if another run re-points it meanwhile
+    points_there = chained == "link" or link_target is not None and fs.same_file(link_path, env_abs)
     ctx.log.info("env %s, chosen by %s" % (env_abs, source))
-    return EnvSelection(env_abs, os.path.relpath(env_abs, ref_root), source, link_path, points_there)
+    return EnvSelection(env_abs, os.path.relpath(env_abs, ref_root), source, link_path, points_there, kind)
 
 
 def _resolve_env_arg(ctx, ref_root, cli_env):
@@ -1507,7 +1511,13 @@ def _resolve_env_arg(ctx, ref_root, cli_env):
 
 
 def _compute_env_selection(ctx, p):
+    """The env of the run: the chain's later processes take the one its first process chose (carried in
+    PROTOPRIMER_ENV_DIR as `kind:path`), so that another run re-pointing the link meanwhile changes nothing."""
     args = _args(ctx, p)
+    kind, _, path = (ctx.host.env.get(EnvVar.PROTOPRIMER_ENV_DIR) or "").partition(":")
+    later = ctx.chain is not None or ctx.host.env.get(EnvVar.PROTOPRIMER_PY_EXEC) is not None
+    if args.selected_env_dir is None and later and kind in ("link", "default", "none"):
+        return _select_env(ctx, p, path or None, chained=kind)
     return _select_env(ctx, p, args.selected_env_dir, resetting=args.sub_command == SubCommand.reset)
 
 
@@ -2745,6 +2755,9 @@ def replace_process(ctx, python, stride, proto_code):
     next_env[EnvVar.PROTOPRIMER_PY_EXEC] = stride
     next_env[EnvVar.PROTOPRIMER_START_ID] = ctx.eval_state("state_input_start_id_var_loaded")
     next_env[EnvVar.PROTOPRIMER_PROTO_CODE] = proto_code
+    selection = ctx.graph.cached("state_env_selection_inited")
+    if selection is not None:
+        next_env[EnvVar.PROTOPRIMER_ENV_DIR] = "%s:%s" % (selection.kind, selection.env_abs or "")
     argv = [python, "-I"] + env.argv
     ctx.log.info("restarting as %s at %s" % (python, stride))
     ctx.log.flush_file()
@@ -3426,7 +3439,7 @@ class Log(object):
         return "%s.%03dZ pid:%d %s py:%s %s" % (stamp, millis, self._env.pid, label, stride, message)
 
     def log(self, level, message):
-        name = _level_name(level)
+        name, message = _level_name(level), redact(message)
         if level >= min(20, self.level):
             self.to_file(self._stamped(level, name, message, True))
         if level < self.level:
@@ -3436,7 +3449,7 @@ class Log(object):
         self._env.write_stderr(line + "\n")
 
     def to_file(self, line):
-        self._file_lines.append(line + "\n")
+        self._file_lines.append(redact(line) + "\n")
 
     def attach_file(self, fs, path):
         """Also log to the file `path` (appending), at INFO or the stderr level if that is lower."""
@@ -3508,6 +3521,29 @@ class _StatusLine(object):
 
     def done(self):
         self._env.write_stderr("\r\033[K")
+
+
+SECRET_WORDS = ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "KEY", "CREDENTIAL", "AUTH")
+
+
+def redact(text):
+    """What a log may hold of `text`: a URL's password hidden (`https://user:***@host`), and the value of a
+    `NAME=value` word whose NAME (an environment variable's form) looks secret (`API_TOKEN=***`)."""
+    if "://" in text:
+        parts = text.split("://")
+        for index in range(1, len(parts)):
+            userinfo, at, rest = parts[index].partition("@")
+            if at and ":" in userinfo and not any(c in userinfo for c in " /'\""):
+                parts[index] = userinfo.split(":", 1)[0] + ":***@" + rest
+        text = "://".join(parts)
+    if "=" in text:
+        words = text.split(" ")
+        for index, word in enumerate(words):
+            name, eq, value = word.lstrip("'\"").partition("=")
+            if eq and value and name.isupper() and any(part in name for part in SECRET_WORDS):
+                words[index] = word[:len(word) - len(word.lstrip("'\""))] + name + "=***"
+        text = " ".join(words)
+    return text
 
 
 _SAFE_SHELL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
@@ -3646,7 +3682,7 @@ class RunContext(object):
         self.log.to_file("%s [%d]: %s" % (status, code, command))
         if self.log.enabled(20 if code == 0 or self.client_answered else 50):
             painted = self.log.paint("30;42" if code == 0 else "37;41", status)
-            env.write_stderr("%s [%d]: %s\n" % (painted, code, command))
+            env.write_stderr("%s [%d]: %s\n" % (painted, code, redact(command)))
 
 
 def _check_main_func(main_func):

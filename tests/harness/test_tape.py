@@ -423,7 +423,7 @@ def test_the_plugin_rejects_a_misspelled_mode_listing_the_valid_ones(tape_projec
 
 def test_a_tape_that_does_not_match_fails_with_its_report(tape_project):
     path = tape_project.path / "scenarios" / "tapes" / "usage_error.tape.toml"
-    path.write_text(path.read_text().replace('args = ["PROTOPRIMER_PY_EXEC"]', 'args = ["NO_SUCH_VAR"]', 1))
+    path.write_text(path.read_text().replace('args = ["PROTOPRIMER_START_ID"]', 'args = ["NO_SUCH_VAR"]', 1))
     bad = tape_project.path / "scenarios" / "tapes" / "broken.tape.toml"
     bad.write_text("format = 9\ntitle = 'x'\n")
     result = tape_project.runpytest(*_plugin_args(), "-p", "no:cacheprovider", "--continue-on-collection-errors")
