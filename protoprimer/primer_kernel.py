@@ -80,11 +80,17 @@ class RealFileSystem(object):
 
     @staticmethod
     def _sibling_of(path):
-        """A temporary sibling of `path` to write and rename over it; the parent directories are created."""
+        """A temporary sibling of `path` to write and rename over it; the parent directories are created, and
+        the siblings a killed process left (its pid is gone) are removed."""
         parent = os.path.dirname(path)
         if parent:
             os.makedirs(parent, exist_ok=True)
-        return os.path.join(parent, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
+        prefix = ".%s.tmp-" % os.path.basename(path)
+        for name in os.listdir(parent or "."):
+            pid = name[len(prefix):]
+            if name.startswith(prefix) and pid.isdigit() and int(pid) != os.getpid() and not _is_alive(int(pid)):
+                os.remove(os.path.join(parent, name))
+        return os.path.join(parent, prefix + str(os.getpid()))
 
     def write_text(self, path, text, mode=None):
         """Write atomically: a sibling temporary file is renamed over `path`.
@@ -321,11 +327,15 @@ class RealProcesses(object):
         return int(text) if text.isdigit() else None
 
     def is_alive(self, pid):
-        try:
-            os.kill(pid, 0)
-        except OSError as e:
-            return not isinstance(e, ProcessLookupError)  # PermissionError: alive, someone else's
-        return True
+        return _is_alive(pid)
+
+
+def _is_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        return not isinstance(e, ProcessLookupError)  # PermissionError: alive, someone else's
+    return True
 
 
 def _module_of_this_namespace():

@@ -80,15 +80,21 @@ class RealFileSystem(object):
 
     @staticmethod
     def _sibling_of(path):
-        """A temporary sibling of `path` to write and rename over it; the parent directories are created."""
+        """A temporary sibling of `path` to write and rename over it; the parent directories are created, and
+        the siblings a killed process left (its pid is gone) are removed."""
         parent = os.path.dirname(path)
         if parent:
             os.makedirs(parent, exist_ok=True)
-        return os.path.join(parent, ".%s.tmp-%d" % (os.path.basename(path), os.getpid()))
-
+        prefix = ".%s.tmp-" % os.path.basename(path)
+        for name in os.listdir(parent or "."):
+            pid = name[len(prefix):]
+            if name.startswith(prefix) and pid.isdigit() and int(pid) != os.getpid() and not _is_alive(int(pid)):
+                os.remove(os.path.join(parent, name))
+        return os.path.join(parent, prefix + str(os.getpid()))
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def write_text(self, path, text, mode=None):
         """Write atomically: a sibling temporary file is renamed over `path`.
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
         Parent directories are created. `path` itself is replaced, so a caller that wants to update the
         target of a symlink passes the resolved path.
         """
@@ -106,10 +112,10 @@ class RealFileSystem(object):
 
     def exists(self, path):
         return os.path.exists(path)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def lexists(self, path):
         return os.path.lexists(path)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def is_file(self, path):
         return os.path.isfile(path)
 
@@ -129,12 +135,12 @@ class RealFileSystem(object):
             os.remove(tmp_path)
         os.symlink(target, tmp_path)
         os.replace(tmp_path, path)
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def append_text(self, path, text):
         self._sibling_of(path)  # the parent directories
         with open(path, "a", encoding="utf-8") as f:
             f.write(text)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def stat_signature(self, path):
         """'size:mtime_ns:inode' of the file behind `path` (links followed), or None when there is none."""
         try:
@@ -154,10 +160,10 @@ class RealFileSystem(object):
             return os.path.samefile(path_a, path_b)
         except OSError:
             return False
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
     def list_dir(self, path):
         return sorted(os.listdir(path))
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
     def file_mode(self, path):
         return os.stat(path).st_mode & 0o7777
 
@@ -177,12 +183,12 @@ class RealFileSystem(object):
     def copy(self, src, dst):
         """A file or a whole tree (symlinks kept, times preserved so cached bytecode stays valid)."""
         import shutil
-
+########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
         if os.path.isdir(src) and not os.path.islink(src):
             shutil.copytree(src, dst, symlinks=True)
         else:
             shutil.copy2(src, dst, follow_symlinks=False)
-########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 
 class RealProcesses(object):
     """Processes port: run a command, replace the current process, find an executable, call client code."""
@@ -321,13 +327,17 @@ class RealProcesses(object):
         return int(text) if text.isdigit() else None
 
     def is_alive(self, pid):
-        try:
-            os.kill(pid, 0)
-        except OSError as e:
-            return not isinstance(e, ProcessLookupError)  # PermissionError: alive, someone else's
-        return True
+        return _is_alive(pid)
 
+
+def _is_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        return not isinstance(e, ProcessLookupError)  # PermissionError: alive, someone else's
+    return True
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 def _module_of_this_namespace():
     """This kernel as a module object, for an entry script that executed it without registering it in
     sys.modules (the reference's `wrap` writes such scripts): a module sharing this namespace's names. The

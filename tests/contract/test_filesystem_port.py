@@ -380,3 +380,17 @@ def test_stat_signature_starts_with_the_size(backend, size):
     fs = backend.host.fs
     path = backend.write("f", "x" * size)
     assert fs.stat_signature(path).split(":")[0] == str(size)
+
+
+def test_a_write_removes_the_temporary_siblings_a_killed_process_left_and_keeps_a_live_ones(backend):
+    """A process killed between writing its temporary sibling and renaming it leaves `.NAME.tmp-PID`; the next
+    write of NAME removes it when that pid is gone (a live writer's sibling is its own business)."""
+    fs = backend.host.fs
+    path = backend.path("constraints.txt")
+    dead, live = backend.path(".constraints.txt.tmp-999999999"), backend.path(".constraints.txt.tmp-%d" % os.getppid())
+    for leftover in (dead, live, backend.path(".other.txt.tmp-999999999")):
+        with open(leftover, "w") as f:
+            f.write("half")
+    fs.write_text(path, "a==1\n")
+    assert sorted(backend.listing(backend.path())) == [".constraints.txt.tmp-%d" % os.getppid(), ".other.txt.tmp-999999999",
+                                                       "constraints.txt"]
