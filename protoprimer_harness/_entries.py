@@ -1,4 +1,5 @@
-"""What a world holds at a path: a file, a symlink, a directory, or a real directory tree copied in.
+"""What a world holds at a path: a file, a symlink, a directory, a real directory tree copied in, or a client
+repo as committed; and where its package index is seeded from (`ConstraintsSource`).
 
 `protoprimer_harness.world.World`'s builders write these (pure data: nothing touches a disk), and
 `protoprimer_harness.session` materialises them on the fake filesystem. Both import this module; it
@@ -38,4 +39,22 @@ class RealDirEntry:
     exclude: Sequence[str] = (".git", "__pycache__")
 
 
-Entry = Union[FileEntry, SymlinkEntry, DirEntry, RealDirEntry]
+@dataclass(frozen=True)
+class RealRepoEntry:
+    """A client repo as committed (protoprimer_harness._repo: what git lists, or the walk's rules), copied in at
+    activation; with `seed_index`, the pins of its constraints files become releases of the package index."""
+
+    real_src: str
+    seed_index: bool = True
+
+
+@dataclass(frozen=True)
+class ConstraintsSource:
+    """Pins to seed the package index with: a constraints `text`, or the file at the world `path` (absolute)
+    as the world holds it at activation."""
+
+    text: Optional[str] = None
+    path: Optional[str] = None
+
+
+Entry = Union[FileEntry, SymlinkEntry, DirEntry, RealDirEntry, RealRepoEntry]

@@ -246,8 +246,9 @@ class FakeProcesses:
         main = self.mains.get(spec)
         if main is None:
             known = ", ".join(sorted(self.mains)) or "(none: add one with World.add_main)"
-            raise UnknownMainError("call_main(%r, %r): the world defines no main %r; known mains: %s"
-                                   % (module_name, func_name, spec, known))
+            raise UnknownMainError("call_main(%r, %r): the world defines no main %r; known mains: %s (to run the "
+                                   "client's own function, add it as `World.add_main(%r, \"import\")`, in a scenario "
+                                   "`[given.mains] \"%s\" = \"import\"`)" % (module_name, func_name, spec, known, spec, spec))
         call = MainCall(spec, self.environment.argv, self.environment.variables(),
                         executable=self.environment.executable)
         self.main_calls.append(call)

@@ -22,6 +22,10 @@
     records the module's `__file__` (`MainCall.proto_kernel_file`); returns 0.
   The kernel's API takes `host=` where the harness's kernel adds it (the process's host is passed); a
   function without it would run against the real machine, so the main fails naming it instead.
+- "import": not a built-in but the client's own function: `ImportedMain` imports "module:func" from the test
+  process when the world is activated (before the fake filesystem starts) and calls it as
+  `func(host=host)`; a function without a `host` parameter would run against the real machine, so the
+  activation stops with a HarnessError naming it instead.
 argv and env are recorded for every main (`MainCall.argv`, `.env`: what the client code saw).
 `kernel` is the kernel module of the run (`host.proc.kernel`): the module the harness runs, whether the
 process runs the repo's copy or the installed module.
@@ -30,9 +34,13 @@ process runs the repo's copy or the installed module.
 import re
 from typing import Any, Callable
 
+from .errors import HarnessError
+
+# The behaviour that is not built in: the client's own function, imported (`ImportedMain`).
+IMPORT = "import"
 BEHAVIOURS = ("report", "extend", "exit N", "return N", "fail", "missing", "proto_main", "reference_config",
-              "import_proto_kernel")
-_WORDS = ("report", "extend", "fail", "missing", "proto_main", "reference_config", "import_proto_kernel")
+              "import_proto_kernel", IMPORT)
+_WORDS = ("report", "extend", "fail", "missing", "proto_main", "reference_config", "import_proto_kernel", IMPORT)
 # The derived config key the built-in main "reference_config" reads by the reference's state name.
 REFERENCE_CONFIG_STATE = "state_local_venv_dir_abs_path_inited"
 _NUMBERED = re.compile(r"^(exit|return)\s+(-?\d+)$")
@@ -86,14 +94,114 @@ class ClientMain:
         self.fn = fn
         self.provided_by = provided_by
 
+    @property
+    def behaviour(self):
+        return getattr(self.fn, "behaviour", None)
+
+    def load(self) -> None:
+        """Import what the wrapped main needs, if anything (before the fake filesystem starts)."""
+        load = getattr(self.fn, "load", None)
+        if load is not None:
+            load()
+
     def __call__(self, host: Any) -> Any:
         return self.fn(host)
+
+
+# Where a client's source comes from in the test process (the hint of a failed import).
+IMPORTABLE_HINT = ("the client's source must be importable in the test process: install its project in the test "
+                   "venv (pip install -e .), or add its source directory to pytest's `pythonpath` ini option "
+                   "(pythonpath = src)")
+
+
+class ImportedMain:
+    """The main "import": the client's own function "module:func", imported from the test process by `load()`
+    (the session calls it when the world is activated, before the fake filesystem starts, so the module is
+    read from the real disk and pyfakefs then patches its `os`, `open`, ...) and called as `func(host=host)`.
+    Client code written for simulation takes the host and passes it on: `def main(host=None): return
+    states.run("target", host=host)`; the real run calls it without arguments."""
+
+    behaviour = IMPORT
+
+    def __init__(self, spec: str):
+        module_name, sep, func_name = spec.partition(":")
+        if not sep or not module_name or not func_name:
+            raise ValueError("main %r: the main \"import\" needs a spec of the form \"module:func\"" % spec)
+        self.spec = spec
+        self.module_name = module_name
+        self.func_name = func_name
+        self.func = None
+
+    def load(self) -> None:
+        if self.func is not None:
+            return
+        import importlib
+
+        try:
+            module = importlib.import_module(self.module_name)
+        except ImportError as error:
+            missing = getattr(error, "name", None) or ""
+            if missing == "proto_kernel":
+                raise HarnessError(
+                    "the main %r = \"import\": %s imports proto_kernel when it is imported; in the test process no "
+                    "entry script registered the kernel copy under that name. Take what the kernel knows from the "
+                    "meta runtime's states (protoprimer.meta: a state with parents such as "
+                    "state_local_venv_dir_abs_path_inited) or import proto_kernel inside the function"
+                    % (self.spec, self.module_name)) from None
+            raise HarnessError("the main %r = \"import\": cannot import %s (%s: %s); %s"
+                               % (self.spec, self.module_name, type(error).__name__, error, IMPORTABLE_HINT)) from None
+        func = getattr(module, self.func_name, None)
+        if not callable(func):
+            raise HarnessError("the main %r = \"import\": the module %s (%s) has no function %s"
+                               % (self.spec, self.module_name, getattr(module, "__file__", "?"), self.func_name))
+        check_takes_host(self.spec, func)
+        self.func = func
+
+    def __call__(self, host: Any) -> Any:
+        if self.func is None:
+            self.load()
+        call = getattr(host.proc, "current_main_call", None)
+        if call is not None:
+            call.behaviour = IMPORT
+        return self.func(host=host)
+
+
+def check_takes_host(spec: str, func: Callable[..., Any]) -> None:
+    """HarnessError unless `func` can be called with `host=`: without it the function would reach the real
+    machine (the kernel's `real_host()`), not the simulated world."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return  # a builtin or an object without a signature: let the call say
+    for parameter in parameters:
+        if parameter.kind == parameter.VAR_KEYWORD:
+            return
+        if parameter.name == "host" and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+            return
+    raise HarnessError(
+        "the main %r = \"import\": %s%s takes no `host` parameter, so the harness cannot run it in the simulated "
+        "world (it would read and write the real machine's files and processes). Write it as `def %s(host=None)` and "
+        "pass the host on (`states.run(..., host=host)`); the real run calls it without arguments"
+        % (spec, getattr(func, "__qualname__", spec), _signature_text(func), spec.partition(":")[2]))
+
+
+def _signature_text(func: Callable[..., Any]) -> str:
+    import inspect
+
+    try:
+        return str(inspect.signature(func))
+    except (TypeError, ValueError):
+        return "(...)"
 
 
 def builtin_main(behaviour: str) -> Callable[[Any], Any]:
     behaviour = check_behaviour(behaviour)
     if behaviour == "missing":
         return MissingMain()
+    if behaviour == IMPORT:
+        raise ValueError("the main \"import\" is the client's own function: World.add_main(\"module:func\", \"import\")")
 
     def main(host: Any) -> Any:
         call = _record(host)

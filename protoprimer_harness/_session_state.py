@@ -403,11 +403,12 @@ class SessionState:
     live_pids: Set[int] = field(default_factory=set)
 
     @classmethod
-    def from_world(cls, world: Any, kernel_source: str, kernel_version: str) -> "SessionState":
+    def from_world(cls, world: Any, kernel_source: str, kernel_version: str,
+                   seeded: Sequence[Tuple[str, str]] = ()) -> "SessionState":
         from .tools._index import PackageIndex
 
         return cls(
-            index=PackageIndex.from_world(world, kernel_version),
+            index=PackageIndex.from_world(world, kernel_version, seeded),
             faults=FaultTable(world.faults),
             locks=LockTable(list(world.locks.values()), world.lock_wait_limit),
             kernel_source=kernel_source,

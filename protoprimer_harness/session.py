@@ -15,12 +15,13 @@ Invariants:
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from ._entries import DirEntry, FileEntry, RealDirEntry, SymlinkEntry
+from ._entries import DirEntry, FileEntry, RealDirEntry, RealRepoEntry, SymlinkEntry
 from .errors import HarnessError
 from ._fake_environment import FakeClock, PidCounter
 from ._fake_fs import active_fake_filesystem, fast_copytree, write_file
 from ._fake_interpreters import identify_interpreter
 from ._fake_tools import DEFAULT_TOOLS
+from ._repo import repo_nodes, seeded_pins
 from ._session_state import SessionState, make_fault
 from .outcome import Outcome
 from ._runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
@@ -90,6 +91,8 @@ def plan_nodes(world: Any, kernel_source: bytes) -> List[Node]:
             nodes.append((path, "symlink", entry.target, False))
         elif isinstance(entry, RealDirEntry):
             nodes += _real_tree_nodes(entry.real_src, path, entry.exclude)
+        elif isinstance(entry, RealRepoEntry):
+            nodes += repo_nodes(entry.real_src, path)
         elif isinstance(entry, FileEntry):
             if entry.kernel_source:
                 data = kernel_source
@@ -99,6 +102,27 @@ def plan_nodes(world: Any, kernel_source: bytes) -> List[Node]:
                 data = (entry.text or "").encode("utf-8")
             nodes.append((path, "file", data, entry.executable))
     return nodes
+
+
+def seed_pins(world: Any, nodes: List[Node]) -> List[Tuple[str, str]]:
+    """The (name, version) releases the world's constraints add to its package index: the pins of its repos'
+    constraints files (`World.add_repo`) and of `World.add_packages_from_constraints`, as the planned nodes
+    hold them, less the releases the world declares itself."""
+    repo_dirs = [path for path, entry in world.entries.items()
+                 if isinstance(entry, RealRepoEntry) and entry.seed_index]
+    sources = getattr(world, "constraints", ())
+    return seeded_pins(repo_dirs, [s.path for s in sources if s.path is not None],
+                       [s.text for s in sources if s.text is not None], nodes, world.removed,
+                       [(spec.name, spec.version) for spec in world.packages])
+
+
+def load_mains(world: Any) -> None:
+    """Import the client functions the world's mains name (the main "import"), while the real disk is
+    still the filesystem: pyfakefs then patches their modules like the others."""
+    for main in world.mains.values():
+        load = getattr(main, "load", None)
+        if load is not None:
+            load()
 
 
 def materialise(nodes: List[Node], removed: Sequence[str]) -> None:
@@ -189,6 +213,8 @@ class WorldSession:
         self.clock = FakeClock()
         self.pids = PidCounter()
         self.session_state: Optional[SessionState] = None
+        # (name, version) releases the world's constraints files added to the package index (`start()`)
+        self.seeded_packages: List[Tuple[str, str]] = []
         self._patcher = None
         self._gettext_find = None
         self._copytree = None
@@ -209,8 +235,11 @@ class WorldSession:
         # installs as protoprimer/primer_kernel.py.
         kernel_source = _read_bytes(default_kernel().__file__)
         kernel_version = getattr(self.kernel, "__version__", None) or getattr(default_kernel(), "__version__", "0")
-        self.session_state = SessionState.from_world(self.world, kernel_source.decode("utf-8"), kernel_version)
         nodes = plan_nodes(self.world, kernel_source)
+        self.seeded_packages = seed_pins(self.world, nodes)
+        self.session_state = SessionState.from_world(self.world, kernel_source.decode("utf-8"), kernel_version,
+                                                     seeded=self.seeded_packages)
+        load_mains(self.world)
         _preload_lazy_imports()
         from pyfakefs.fake_filesystem_unittest import Patcher
 

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._entries import DirEntry, Entry, FileEntry, RealDirEntry, SymlinkEntry
+from ._entries import ConstraintsSource, DirEntry, Entry, FileEntry, RealDirEntry, RealRepoEntry, SymlinkEntry
 from ._fake_interpreters import interpreter_file_text, pyvenv_cfg_text
 from ._session_state import (DEFAULT_LOCK_HOLDER_PID, DEFAULT_LOCK_WAIT_LIMIT, FaultSpec, FsFaultSpec, LockSpec,
                             make_fault)
@@ -26,6 +26,14 @@ DEFAULT_INTERPRETER_DIR = "/usr/bin"
 # The shells every world has unless `without_default_shells()`: path -> name.
 DEFAULT_SHELLS = (("/bin/bash", "bash"), ("/bin/zsh", "zsh"), ("/bin/sh", "sh"))
 DEFAULT_PIP_VERSION = "24.0"
+
+
+def repo_files(real_root: str) -> List[str]:
+    """The files `World.add_repo(real_root)` copies, relative to `real_root`, sorted (read now): what git
+    lists in a work tree, else what the walk keeps (docs/client-testing.md, "What comes in")."""
+    from ._repo import repo_files as listed
+
+    return listed(real_root)[1]
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class World:
     Beyond files (see docs/harness.md): `packages` is the package index pip and uv install from (plus a
     default index with `protoprimer` and `uv` unless `default_index` is False); `faults` are fault points;
     `locks` are lock files held by simulated other processes; `shells` are the fake shells (path -> name).
+    `constraints` are where the index is seeded from besides the repos (`add_packages_from_constraints`).
     """
 
     def __init__(self, root: str = DEFAULT_ROOT):
@@ -84,6 +93,7 @@ class World:
         self.tools: List[Any] = []
         self.snapshot_excludes: List[str] = []
         self.packages: List[PackageSpec] = []
+        self.constraints: List[ConstraintsSource] = []
         self.default_index = True
         self.pip_version = DEFAULT_PIP_VERSION
         self.faults: List[Union[FaultSpec, FsFaultSpec]] = []
@@ -146,6 +156,36 @@ class World:
     def copy_real_dir(self, real_src: str, dst: str, exclude: Sequence[str] = (".git", "__pycache__")) -> "World":
         """Copy the real directory `real_src` to `dst` at activation (names in `exclude` skipped)."""
         return self._put(dst, RealDirEntry(os.path.abspath(real_src), tuple(exclude)))
+
+    def add_repo(self, real_root: str, dst: str = "", seed_index: bool = True) -> "World":
+        """The client repo at `real_root` (a real directory) as committed, at `dst` (default: the world's
+        root), copied at activation: in a git work tree, the files git lists (tracked, and untracked but not
+        ignored: never `venv/`, logs, caches, `lconf`); elsewhere, a walk that skips what the kernel generates
+        (`repo_files` says which, docs/client-testing.md). Symlinks and executable bits are kept.
+
+        With `seed_index`, every `name==version` pin of the repo's constraints files (basename
+        `constraints.txt`, or the `version_constraints_file_basename` its configs name), as the world has
+        them at activation, becomes a release (no dependencies) of the package index, unless the world has
+        that release already (`add_package`, same name and version)."""
+        self._put(dst, RealRepoEntry(os.path.abspath(real_root), seed_index=seed_index))
+        return self
+
+    def add_packages_from_constraints(self, text: Optional[str] = None, path: Optional[str] = None) -> "World":
+        """Seed the package index from a constraints file: its `text`, or the file at the world `path`
+        (relative to the root or absolute) as the world holds it at activation. Each `name==version` pin
+        becomes a release with no dependencies, unless the world has that release already (`add_package`,
+        same name and version); comments, blank lines, options (`-c`, `-r`, `--...`) and lines that pin no
+        single version are skipped, environment markers ignored (docs/client-testing.md)."""
+        from ._repo import parse_pins
+
+        if (text is None) == (path is None):
+            raise ValueError("add_packages_from_constraints: give the text or the path of a constraints file, one of them")
+        if text is not None:
+            parse_pins(text, "add_packages_from_constraints")  # a malformed pin is refused now
+            self.constraints.append(ConstraintsSource(text=text))
+        else:
+            self.constraints.append(ConstraintsSource(path=self.abs_path(path)))
+        return self
 
     def add_interpreter(self, path: str, version: str, venv: bool = False, base: Optional[str] = None,
                         broken: bool = False, pip: bool = True) -> "World":
@@ -211,13 +251,17 @@ class World:
 
     def add_main(self, spec: str, fn: Union[str, Callable[[Any], Any]], provided_by: Optional[str] = None) -> "World":
         """Client code for `call_main`: `spec` is "module:func", `fn(host)` its body, or the name of a
-        built-in main ("report", "extend", "exit N", "return N", "fail", "missing": see protoprimer_harness._mains).
+        built-in main ("report", "extend", "exit N", "return N", "fail", "missing": see protoprimer_harness._mains),
+        or "import": the function `spec` names, imported from the test process when the world is activated
+        and called as `func(host=host)` (it must take `host`; docs/client-testing.md).
         With `provided_by` (a distribution name), the main can be imported only in a process whose
         site-packages has that distribution installed (else call_main raises the kernel's ClientCodeMissing,
         as the real port does when the import fails)."""
-        from ._mains import ClientMain, builtin_main
+        from ._mains import IMPORT, ClientMain, ImportedMain, builtin_main
 
-        if isinstance(fn, str):
+        if isinstance(fn, str) and fn.strip() == IMPORT:
+            fn = ImportedMain(spec)
+        elif isinstance(fn, str):
             fn = builtin_main(fn)
         self.mains[spec] = ClientMain(fn, provided_by) if provided_by else fn
         return self

@@ -90,11 +90,16 @@ class PackageIndex:
         return sorted(self._releases)
 
     @classmethod
-    def from_world(cls, world: Any, kernel_version: str) -> "PackageIndex":
+    def from_world(cls, world: Any, kernel_version: str, seeded: Iterable[Tuple[str, str]] = ()) -> "PackageIndex":
+        """The default index (unless the world has none), then the `seeded` (name, version) releases (from
+        the world's constraints files: no dependencies), then the world's own releases: a release of the
+        same name and version as one before it replaces it."""
         index = cls()
         if getattr(world, "default_index", True):
             index.add(Release("protoprimer", kernel_version))
             index.add(Release("uv", DEFAULT_UV_VERSION))
+        for name, version in seeded:
+            index.add(Release(name, version))
         for spec in getattr(world, "packages", ()):
             index.add(Release(spec.name, spec.version, tuple(spec.dependencies), tuple(spec.extras)))
         return index
