@@ -141,6 +141,17 @@ def parse_copy(r: Reader, value: Any, key: str) -> Dict[str, str]:
     return copies
 
 
+def parse_repo(r: Reader, value: Any, key: str) -> str:
+    """The real directory of the client repo (relative to the scenario file's directory), which must exist."""
+    real = r.string(value, key)
+    base = os.path.dirname(os.path.abspath(r.path))
+    resolved = os.path.normpath(os.path.join(base, real))
+    if not os.path.isdir(resolved):
+        r.fail(key, "%s: %r is not a directory (a relative path is relative to the scenario file's directory: %s)"
+               % (key, real, base))
+    return resolved
+
+
 def parse_step_files(r: Reader, value: Any, key: str) -> Dict[str, FileEntry]:
     """A `before` step's `files`: "path" = text, or a table { text = ..., executable = true }."""
     if not isinstance(value, dict):
@@ -281,6 +292,13 @@ GIVEN_KEYS = KeyTable("given", [
     Key("root", parse_root, doc="absolute path of the repo root in the world (default `/repo`)."),
     Key("layout", parse_layout, doc="""
         start from a prepared repo: `instant`, `min` or `max` (see "Layouts"). Without it the repo is empty."""),
+    Key("repo", parse_repo, doc="""
+        a real client repo, as committed, at the root of the world: the real path of its directory, relative to
+        the directory of the scenario file (`repo = ".."` for a repo whose scenarios are in `scenarios/`). In
+        a git work tree its files are what git lists (tracked, and untracked but not ignored: never `venv/`,
+        logs, caches, `lconf`); elsewhere a walk skips what the kernel generates (docs/client-testing.md). The
+        pins of its constraints files seed the package index. Combine it with `interpreters`, and with
+        `[given.mains]` `"module:func" = "import"` to run its own client code."""),
     Key("interpreters", parse_interpreters, doc="""
         array of interpreters that exist in the world. A string `"<path> = <X.Y.Z>"` (`"python3 = 3.11.7"`: a
         bare name means `/usr/bin/<name>`), or a table `{ path = "...", version = "3.12.1", venv = true, base
@@ -314,6 +332,10 @@ GIVEN_KEYS = KeyTable("given", [
     Key("packages", parse_entries(parse_package), shown="[[given.packages]]", doc="""
         releases in the package index the fake pip and uv install from: `name`, `version` (required),
         `dependencies` (array of requirement strings), `extras` (table: extra name = array of requirements)."""),
+    Key("index_from_constraints", Reader.strings, doc="""
+        array of constraints files in the world (paths relative to the root, or absolute): each `name==version`
+        line becomes a release of the package index, with no dependencies, unless `[[given.packages]]` has
+        that release. A `repo`'s own constraints files need not be listed: they seed the index already."""),
     Key("locks", parse_entries(parse_lock), shown="[[given.locks]]", doc="""
         lock files held by simulated other processes: `path` (required; relative to the root or absolute),
         `pid` (default 4242), `alive` (default true), `finish` (a command, string or array)."""),
@@ -324,8 +346,9 @@ GIVEN_KEYS = KeyTable("given", [
     Key("mains", parse_mains, shown="[given.mains]", doc="""
         client code: `"module:func" = "report"` names a built-in main (`report`, `extend`, `exit N`, `return
         N`, `fail`, `missing`, and the 0.13-style `proto_main`, `reference_config`, `import_proto_kernel`), or
-        `{ behaviour = "report", provided_by = "client" }`: importable only where the distribution `client` is
-        installed."""),
+        `"import"`: the client's own function, imported from the test process and called with the simulated
+        host (docs/client-testing.md); or `{ behaviour = "report", provided_by = "client" }`: importable only
+        where the distribution `client` is installed."""),
 ])
 
 WHEN_KEYS = KeyTable("when", [

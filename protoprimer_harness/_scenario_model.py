@@ -92,6 +92,7 @@ class Given:
 
     root: str = DEFAULT_ROOT
     layout: Optional[str] = None
+    repo: Optional[str] = None  # the absolute real path of the client repo
     interpreters: List[Interpreter] = field(default_factory=list)
     path: Optional[List[str]] = None
     env: Dict[str, str] = field(default_factory=dict)
@@ -104,6 +105,7 @@ class Given:
     before: List[RunSpec] = field(default_factory=list)
     faults: List[FaultSpec] = field(default_factory=list)
     packages: List[PackageSpec] = field(default_factory=list)
+    index_from_constraints: List[str] = field(default_factory=list)
     locks: List[LockSpec] = field(default_factory=list)
     shell: Optional[ShellData] = None
     mains: Dict[str, MainSpec] = field(default_factory=dict)
@@ -158,6 +160,8 @@ class Scenario:
         world = World(root=given.root)
         if given.layout is not None:
             world.apply_layout(given.layout)
+        if given.repo is not None:
+            world.add_repo(given.repo)
         for world_path, real_path in given.copy.items():
             if os.path.isdir(real_path):
                 world.copy_real_dir(real_path, world_path)
@@ -184,6 +188,8 @@ class Scenario:
             world.cwd = os.path.normpath(os.path.join(world.root, given.cwd))
         for package in given.packages:
             world.add_package(package.name, package.version, package.dependencies, dict(package.extras))
+        for constraints in given.index_from_constraints:
+            world.add_packages_from_constraints(path=constraints)
         for fault in given.faults:
             world.add_fault(fault.command, exit=fault.exit, stdout=fault.stdout, stderr=fault.stderr,
                             die=fault.die, times=fault.times)

@@ -10,13 +10,14 @@ A thin layer over the harness: hooks, collection and fixtures, nothing pytest do
   comes from `--protoprimer-tape-mode`, else $PROTOPRIMER_TAPE_MODE, else "replay" (the option wins; a
   value that is not a mode stops the run with the list of valid ones).
 - Fixtures: context managers over the classes a user can construct without pytest. `world` is
-  `protoprimer_harness.world.World` inside a `SessionGuard`; the guards `protoprimer_env_guard`,
+  `protoprimer_harness.world.World` inside a `SessionGuard`; `repo_world` makes `World().add_repo(rootdir)`
+  (the client repo as committed) inside one; the guards `protoprimer_env_guard`,
   `protoprimer_cwd_guard`, `protoprimer_fs_guard` are `EnvGuard`, `CwdGuard`, `FsGuard`
   (protoprimer_harness.guards), their `GuardViolation` turned into a test failure; `run_scenario_file` is
   `load_scenario` + `run_scenario`.
 
 What the plugin changes outside its own items, for the whole pytest process (docs/limitations.md): once a
-scenario or a `world`/`run_scenario_file` fixture runs, pytest's own modules are in pyfakefs'
+scenario or a `world`/`repo_world`/`run_scenario_file` fixture runs, pytest's own modules are in pyfakefs'
 `Patcher.SKIPMODULES`, as pyfakefs' own plugin does.
 
 Invariants:
@@ -291,6 +292,25 @@ def world():
 
     with SessionGuard():
         yield World
+
+
+@pytest.fixture
+def repo_world(request):
+    """A factory of worlds made from the client repo as committed: `repo_world()` is
+    `World().add_repo(<the pytest rootdir>)`; `repo_world("path/to/repo", root="/home/me/repo")` takes another
+    real directory (relative to the rootdir) and world root. Add interpreters and mains, then
+    `with w.activate() as session:`. Like `world`, the test runs inside a `SessionGuard`."""
+    _require_harness_or_fail("the `repo_world` fixture")
+    from protoprimer_harness.world import DEFAULT_ROOT, World
+
+    rootdir = str(request.config.rootpath)
+
+    def make(path=None, root=DEFAULT_ROOT):
+        real = rootdir if path is None else os.path.join(rootdir, os.fspath(path))
+        return World(root=root).add_repo(real)
+
+    with SessionGuard():
+        yield make
 
 
 @pytest.fixture
