@@ -1,10 +1,17 @@
 """The start_app main of cmd/hello: an app that runs in the venv (its argv passes through unparsed)."""
-import sys
+from protoprimer.meta import States
 
-import proto_kernel
+states = States()
 
 
-def main():
-    env = proto_kernel.get_config()["state_selected_env_dir_rel_path_inited"]
-    print("hello from %s (%s)" % (env, " ".join(sys.argv[1:]) or "no arguments"))
+@states.state(parents=["state_selected_env_dir_rel_path_inited"])
+def hello_said(ctx, p):
+    args = ctx.host.env.argv[1:]
+    ctx.host.env.write_stdout("hello from %s (%s)\n" % (p["state_selected_env_dir_rel_path_inited"],
+                                                        " ".join(args) or "no arguments"))
     return 0
+
+
+def main(host=None):
+    """`host` is for the tests (a simulated world); the real run passes nothing."""
+    return states.run("hello_said", host=host)
