@@ -193,7 +193,13 @@ def redact_result(port: str, op: str, args: List[Any], result: Any) -> Any:
 
 
 def plain(value: Any) -> Any:
-    """A copy of `value` as TOML-able plain data: tuples become lists, callables CALLABLE."""
+    """A copy of `value` as TOML-able plain data: tuples become lists, callables CALLABLE, and strings with
+    what looks secret hidden as the kernel's logs hide it (a URL's password, a secret-looking NAME=value):
+    a tape never holds a secret, and a replay compares the calls it sees in the same form."""
+    if isinstance(value, str):
+        from protoprimer.primer_kernel import redact
+
+        return redact(value)
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     if isinstance(value, dict):
