@@ -27,6 +27,7 @@ docs/limitations.md.
 _EXPORTS = {
     # worlds, sessions and what a run leaves (docs/harness.md, docs/scenarios.md)
     "World": "world",
+    "repo_files": "world",
     "WorldSession": "session",
     "Outcome": "outcome",
     "CommandRecord": "outcome",
