@@ -362,6 +362,35 @@ class Outcome:
         """The last client main called, or None."""
         return self.main_calls[-1] if self.main_calls else None
 
+    def leaked_variables(self, prefix: str = "PROTOPRIMER_") -> List[str]:
+        """Where a variable named `prefix`... reached something that is not the kernel: a command it ran (an
+        installer, a probe), client code (`main_calls`), the shell the chain ended in; concurrent runs
+        included. One line per place, naming the variables; a command run with the inherited environment
+        counts when a process of the chain had such variables. The kernel's own restarts are not places."""
+        def names(env: Optional[Dict[str, str]]) -> List[str]:
+            return sorted(name for name in (env or {}) if name.startswith(prefix))
+
+        inherited = sorted(set(name for process in self.processes for name in names(process.env)))
+        leaks = []
+        for command in self.commands:
+            found = names(command.env) if command.env is not None else inherited
+            if found:
+                leaks.append("command %s got %s" % (command.line or command.full_line, ", ".join(found)))
+        for call in self.main_calls:
+            if names(call.env):
+                leaks.append("client main %s got %s" % (call.spec, ", ".join(names(call.env))))
+        if self.shell is not None and names(self.shell.env):
+            leaks.append("shell %s got %s" % (" ".join(self.shell.argv), ", ".join(names(self.shell.env))))
+        for run in self.concurrent_runs:
+            leaks.extend("(a concurrent run) " + leak for leak in run.leaked_variables(prefix))
+        return leaks
+
+    def assert_no_leaked_variables(self, prefix: str = "PROTOPRIMER_") -> "Outcome":
+        leaks = self.leaked_variables(prefix)
+        if leaks:
+            self.fail("%s variables reached what is not the kernel" % prefix, "\n".join(leaks))
+        return self
+
     def written(self) -> List[str]:
         """Every path created, modified or deleted, sorted."""
         return sorted(set(self.created) | set(self.modified) | set(self.deleted))

@@ -330,9 +330,13 @@ class WorldSession:
         )
         runner = self._runner(kernel)
         try:
-            return runner.run(request)
+            outcome = runner.run(request)
         finally:
             os.chdir("/")
+        if (kernel or self.kernel) is default_kernel() and getattr(self.world, "check_variable_leaks", True):
+            # the kernel's promise, checked at every run: none of its variables reach tools, client code or shells
+            outcome.assert_no_leaked_variables()
+        return outcome
 
     def _runner(self, kernel: Any = None) -> Runner:
         return Runner(
