@@ -152,9 +152,12 @@ def _walk_files(real_dir: str, top: bool) -> List[str]:
     return sorted(found)
 
 
-def _read_bytes(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
+def real_node(source: str, target: str) -> "Node":
+    """The node for the real file or symlink `source` placed at `target`, its content read now."""
+    if os.path.islink(source):
+        return (target, "symlink", os.readlink(source), False)
+    with open(source, "rb") as f:
+        return (target, "file", f.read(), os.access(source, os.X_OK))
 
 
 def repo_nodes(real_root: str, dst: str) -> List[Node]:
@@ -165,19 +168,12 @@ def repo_nodes(real_root: str, dst: str) -> List[Node]:
     for rel in listed:
         source = os.path.join(real_root, rel)
         target = os.path.normpath(os.path.join(dst, rel))
-        if os.path.islink(source):
-            nodes.append((target, "symlink", os.readlink(source), False))
-        elif os.path.isdir(source):
+        if os.path.isdir(source) and not os.path.islink(source):
             nodes.append((target, "dir", None, False))
-            for inner in _walk_files(source, top=False):
-                inner_source = os.path.join(source, inner)
-                inner_target = os.path.join(target, inner)
-                if os.path.islink(inner_source):
-                    nodes.append((inner_target, "symlink", os.readlink(inner_source), False))
-                else:
-                    nodes.append((inner_target, "file", _read_bytes(inner_source), os.access(inner_source, os.X_OK)))
-        elif os.path.isfile(source):
-            nodes.append((target, "file", _read_bytes(source), os.access(source, os.X_OK)))
+            nodes.extend(real_node(os.path.join(source, inner), os.path.join(target, inner))
+                         for inner in _walk_files(source, top=False))
+        elif os.path.islink(source) or os.path.isfile(source):
+            nodes.append(real_node(source, target))
     return nodes
 
 

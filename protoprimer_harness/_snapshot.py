@@ -71,30 +71,29 @@ def _object_snapshot(directory, top: str, excluded_paths: Tuple[str, ...]) -> Sn
     return snapshot
 
 
+def _entry(path: str) -> "Entry":
+    """The entry of one path as the disk has it now: a symlink (never followed), a directory or a file."""
+    if os.path.islink(path):
+        return Entry("symlink", target=os.readlink(path))
+    if os.path.isdir(path):
+        return Entry("dir")
+    with open(path, "rb") as f:
+        data = f.read()
+    return Entry("file", data=data, executable=os.access(path, os.X_OK))
+
+
 def _walk_snapshot(top: str, excluded_paths: Tuple[str, ...]) -> Snapshot:
     snapshot: Snapshot = {}
     for dir_path, dir_names, file_names in os.walk(top):
         kept = []
-        for name in dir_names:
+        for name in dir_names + file_names:
             path = os.path.join(dir_path, name)
             if _is_excluded(path, excluded_paths):
                 continue
-            if os.path.islink(path):
-                snapshot[path] = Entry("symlink", target=os.readlink(path))
-            else:
-                snapshot[path] = Entry("dir")
+            snapshot[path] = _entry(path)
+            if name in dir_names and snapshot[path].kind == "dir":
                 kept.append(name)
         dir_names[:] = kept
-        for name in file_names:
-            path = os.path.join(dir_path, name)
-            if _is_excluded(path, excluded_paths):
-                continue
-            if os.path.islink(path):
-                snapshot[path] = Entry("symlink", target=os.readlink(path))
-                continue
-            with open(path, "rb") as f:
-                data = f.read()
-            snapshot[path] = Entry("file", data=data, executable=os.access(path, os.X_OK))
     return snapshot
 
 

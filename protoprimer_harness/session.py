@@ -21,7 +21,7 @@ from ._fake_environment import FakeClock, PidCounter
 from ._fake_fs import active_fake_filesystem, fast_copytree, write_file
 from ._fake_interpreters import identify_interpreter
 from ._fake_tools import DEFAULT_TOOLS
-from ._repo import repo_nodes, seeded_pins
+from ._repo import real_node, repo_nodes, seeded_pins
 from ._session_state import SessionState, make_fault
 from .outcome import Outcome
 from ._runner import DEFAULT_MAX_PROCESSES, Runner, RunRequest, split_command
@@ -58,15 +58,8 @@ def _real_tree_nodes(real_src: str, dst: str, exclude: Sequence[str]) -> List[No
                 dir_names.remove(name)
             else:
                 nodes.append((os.path.join(target_dir, name), "dir", None, False))
-        for name in sorted(file_names):
-            if name in exclude:
-                continue
-            source = os.path.join(dir_path, name)
-            target = os.path.join(target_dir, name)
-            if os.path.islink(source):
-                nodes.append((target, "symlink", os.readlink(source), False))
-            else:
-                nodes.append((target, "file", _read_bytes(source), os.access(source, os.X_OK)))
+        nodes.extend(real_node(os.path.join(dir_path, name), os.path.join(target_dir, name))
+                     for name in sorted(file_names) if name not in exclude)
     return nodes
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .base import ToolRefusal
-from ._dists import InstalledDist, canonical_name, remove_dist, write_dist
-from ._index import Candidate, Project, install_order, parse_requirement
+from ._dists import InstalledDist, canonical_name, installed_dists, remove_dist, write_dist
+from ._index import Candidate, Project, install_order, parse_requirement, resolve
 from ._projects import ProjectError, project_error_text, read_project, split_extras
 
 
@@ -152,6 +152,22 @@ class Change:
 
     candidate: Candidate
     old: Optional[InstalledDist]
+
+
+def plan_install(collected: "Collected", site: str, index: Any, python_version: str, upgrade: bool, force: bool,
+                 no_deps: bool, tool: str) -> Tuple[Dict[str, Candidate], List["Change"]]:
+    """What an install into `site` does, as pip and uv decide it alike: the candidates picked (`--force`
+    reinstalls the roots, `--no-deps` keeps only them) and the changes to the site. Raises ResolutionError."""
+    installed = installed_dists(site)
+    if force:
+        for key in collected.root_keys:
+            installed.pop(key, None)
+    picks = resolve(collected.roots, collected.editables, collected.constraints, index, installed, python_version,
+                    upgrade=upgrade)
+    if no_deps:
+        picks = {k: v for k, v in picks.items() if k in collected.root_keys}
+    changes = planned_changes(picks, installed_dists(site), tool, force=collected.root_keys if force else ())
+    return picks, changes
 
 
 def planned_changes(picks: Dict[str, Candidate], installed: Dict[str, InstalledDist], tool: str,

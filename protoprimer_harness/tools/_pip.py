@@ -28,8 +28,8 @@ from .._fake_interpreters import identify_interpreter
 from .base import ToolCall, ToolResult, interpreter_refusal, runs_module
 from .common import BadOption, OptionTable, parse_options, perform, unsupported
 from ._dists import installed_dists
-from ._index import ResolutionError, resolve
-from ._install import InstallFailure, change_steps, collect, install_inputs, planned_changes, scripts_of
+from ._index import ResolutionError
+from ._install import InstallFailure, change_steps, collect, install_inputs, plan_install, scripts_of
 from ._venv import PIP_SCRIPT_MARKER
 
 GLOBAL_COUNTS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
@@ -178,20 +178,11 @@ def _install(call: ToolCall, interpreter, site: str, args: List[str]) -> ToolRes
         collected = collect(inputs, call.cwd, "pip")
     except InstallFailure as failure:
         return ToolResult(failure.code, "", failure.stderr if quiet < 3 else "")
-    installed = installed_dists(site)
-    if options.flag("force"):
-        for key in collected.root_keys:
-            installed.pop(key, None)
     try:
-        picks = resolve(collected.roots, collected.editables, collected.constraints, call.session_state.index,
-                        installed, interpreter.version, upgrade=inputs.upgrade)
+        picks, changes = plan_install(collected, site, call.session_state.index, interpreter.version, inputs.upgrade,
+                                      options.flag("force"), options.flag("no_deps"), "pip")
     except ResolutionError as error:
         return ToolResult(1, "", resolution_error_text(error, interpreter.version) if quiet < 3 else "")
-    if options.flag("no_deps"):
-        picks = {k: v for k, v in picks.items() if k in collected.root_keys}
-    installed = installed_dists(site)
-    changes = planned_changes(picks, installed, "pip",
-                              force=collected.root_keys if options.flag("force") else ())
     out: List[str] = []
     for key in collected.root_keys:
         if key in collected.editables:

@@ -22,8 +22,8 @@ from .._launch import find_executable
 from .base import ToolCall, ToolResult
 from .common import BadOption, OptionTable, parse_options, perform, plural, unsupported
 from ._dists import UV_FILE_MARKER, installed_dists
-from ._index import ResolutionError, resolve
-from ._install import InstallFailure, change_steps, collect, install_inputs, planned_changes
+from ._index import ResolutionError
+from ._install import InstallFailure, change_steps, collect, install_inputs, plan_install
 from ._venv import base_interpreter, clear_dir, venv_steps
 
 COUNTS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
@@ -275,20 +275,11 @@ class UvTool:
             collected = collect(inputs, call.cwd, "uv")
         except InstallFailure as failure:
             return ToolResult(failure.code, "", failure.stderr)
-        installed = installed_dists(site)
-        if options.flag("force"):
-            for key in collected.root_keys:
-                installed.pop(key, None)
         try:
-            picks = resolve(collected.roots, collected.editables, collected.constraints, call.session_state.index,
-                            installed, interpreter.version, upgrade=inputs.upgrade)
+            picks, changes = plan_install(collected, site, call.session_state.index, interpreter.version, inputs.upgrade,
+                                          options.flag("force"), options.flag("no_deps"), "uv")
         except ResolutionError as error:
             return ToolResult(1, "", self._resolution_text(error, interpreter))
-        if options.flag("no_deps"):
-            picks = {k: v for k, v in picks.items() if k in collected.root_keys}
-        installed = installed_dists(site)
-        changes = planned_changes(picks, installed, "uv",
-                                  force=collected.root_keys if options.flag("force") else ())
         lines = ["Resolved %s in 1ms" % plural(len(picks), "package")]
         if changes:
             removed = [c.old for c in changes if c.old is not None]
