@@ -1,5 +1,9 @@
 """The names of protoprimer 0.13's public API that client code imports and the kernel file does not carry.
 
+(One module of about 650 lines, on purpose: it is one compatibility surface, served as a whole by the
+kernel's module `__getattr__`; its regions are the reference's enums, its constant tables, the helpers
+metaprimer calls, and the extension API over the meta runtime.)
+
 Client code written for the reference imports these from `protoprimer.primer_kernel` (or from its copy,
 `proto_kernel`): `metaprimer` 0.2.0 does, and so do the reference's documented examples. The kernel serves
 them from this module on first lookup (its module-level `__getattr__`), so the kernel file stays small

@@ -9,6 +9,10 @@ arguments may be given either way.
 
 The helpers that format expected against actual data (`subset_differences`, `quote_key`) are shared with
 the scenario checks, so a mismatch reads the same from Python and from a scenario file.
+
+Why one module of about 700 lines: it is one concept, what a run left and the assertions users make on it;
+the records and the `assert_*` methods are read together (an assertion's failure prints the records), and
+users import them from one place.
 """
 
 import difflib
