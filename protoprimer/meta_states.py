@@ -6,6 +6,7 @@ options (docs/meta-runtime.md, "Built-in states"):
 
     states = States()
     meta_states.pre_commit(states)            # state `pre_commit_installed`, target `pre_commit`
+    meta_states.command(states, "web_deps", ["npm", "ci"], inputs=["package-lock.json"])
 
     def main(host=None):
         return states.run("pre_commit", host=host)
@@ -13,6 +14,7 @@ options (docs/meta-runtime.md, "Built-in states"):
 Each works through the run's ports (`ctx.host`), so it runs the same in the harness's simulated worlds.
 """
 
+import json
 import os
 
 from protoprimer.meta import MetaError, EXIT_CLIENT_STATE_FAILED
@@ -59,4 +61,40 @@ def pre_commit(states, name="pre_commit_installed", target="pre_commit", config=
 
     if target:
         states.target(target, name)
+    return states
+
+
+def command(states, name, argv, inputs=(), target=None, cwd="."):
+    """Add the state `name` (and the target `target`, default `name`): after the bootstrap, run `argv` in the
+    venv's environment (its bin first on PATH, VIRTUAL_ENV set, no PROTOPRIMER_* variable) from `cwd`
+    (relative to the ref root), its output going to the terminal. With `inputs` (paths relative to the ref
+    root), it runs only when their content (or `argv`) changed since its last successful run, as a build
+    step that is up to date is skipped; without, every time. A failure fails the state (exit 11)."""
+
+    @states.state(name, parents=["state_boot_completed", "state_ref_root_dir_abs_path_inited",
+                                 "state_local_venv_dir_abs_path_inited", "state_local_tmp_dir_abs_path_inited"])
+    def run_command(ctx, p):
+        from protoprimer import primer_kernel as kernel
+
+        fs, root = ctx.host.fs, p["state_ref_root_dir_abs_path_inited"]
+        record = os.path.join(p["state_local_tmp_dir_abs_path_inited"], "meta.%s.json" % name)
+        seen = dict((path, kernel._read_or_empty(fs, os.path.join(root, path))) for path in inputs)
+        state = json.dumps({"argv": list(argv), "inputs": dict((k, kernel._digest(v)) for k, v in seen.items())}, sort_keys=True)
+        if inputs and kernel._read_or_empty(fs, record) == state:
+            ctx.log.info("%s: up to date (%s unchanged)" % (name, ", ".join(inputs)))
+            return 0
+        venv = p["state_local_venv_dir_abs_path_inited"]
+        env = kernel.clean_env(ctx.host.env.variables())
+        env["VIRTUAL_ENV"], env["PATH"] = venv, os.path.join(venv, "bin") + os.pathsep + env.get("PATH", "")
+        found = ctx.host.proc.which(argv[0], env["PATH"]) if os.sep not in argv[0] else argv[0]
+        if found is None:
+            raise MetaError("%s: %s is not on the venv's PATH (%s)" % (name, argv[0], env["PATH"]), EXIT_CLIENT_STATE_FAILED)
+        result = ctx.host.proc.run([found] + list(argv[1:]), env=env, cwd=os.path.join(root, cwd), stream=True)
+        if result.returncode != 0:
+            raise MetaError("%s: %s failed (exit %d)" % (name, " ".join(argv), result.returncode), EXIT_CLIENT_STATE_FAILED)
+        if inputs:
+            fs.write_text(record, state)
+        return 0
+
+    states.target(target or name, name)
     return states

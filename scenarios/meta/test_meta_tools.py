@@ -9,6 +9,7 @@ import re
 import pytest
 
 from meta_worlds import MAIN, FakePreCommit, add_pre_commit_to_venv
+from protoprimer_harness.tools.base import ToolResult
 from protoprimer import config_report, explain, graph_view, meta_states
 from protoprimer import primer_kernel as kernel
 from protoprimer.meta import States
@@ -204,3 +205,65 @@ def test_pre_commit_missing_from_the_venv_fails_the_state_naming_what_to_do():
         outcome = session.run("./prime -t pre_commit")
     outcome.assert_exit(11).assert_stderr(contains="pre_commit_installed: /repo/venv/bin/pre-commit does not exist: add "
                                                    "pre-commit to the dependencies of a project the venv installs")
+
+
+# --- the built-in command state ------------------------------------------------------------------
+
+
+class FakeNpm:
+    """`npm ci`: exits with what the test sets (`code`), writes node_modules/.installed."""
+
+    name = "npm"
+    usage = "npm ci"
+
+    def __init__(self, code=0):
+        self.code = code
+
+    def accepts(self, call):
+        return os.path.basename(call.argv[0]) == "npm"
+
+    def run(self, call):
+        if call.argv[1:] != ["ci"]:
+            return ToolResult(1, "", "unsupported: %s\n" % call.argv)
+        if self.code == 0:
+            os.makedirs(os.path.join(call.cwd, "node_modules"), exist_ok=True)
+            with open(os.path.join(call.cwd, "node_modules", ".installed"), "w") as marker:
+                marker.write("ok\n")
+        return ToolResult(self.code, "added 1 package\n" if self.code == 0 else "", "" if self.code == 0 else "npm ERR! lock\n")
+
+
+def npm_world(code=0):
+    states = meta_states.command(States(), "web_deps", ["npm", "ci"], inputs=["package-lock.json"])
+    world = (World().apply_layout("min").add_interpreter("python3", "3.11.7").add_tool(FakeNpm(code))
+             .add_file("/usr/bin/npm", "#!/bin/sh\n", executable=True).add_file("package-lock.json", '{"v": 1}\n')
+             .add_main(MAIN, lambda host: states.run("web_deps", host=host)))
+    return world
+
+
+def npm_runs(outcome):
+    return [command for command in outcome.commands if command.argv[-1] == "ci"]
+
+
+def test_the_command_state_runs_in_the_venvs_environment_and_again_only_when_its_inputs_change():
+    with npm_world().activate() as session:
+        first = session.run("./prime")
+        second = session.run("./prime -v")
+        session.write_text("/repo/package-lock.json", '{"v": 2}\n')
+        third = session.run("./prime")
+    first.assert_exit(0)
+    [npm] = npm_runs(first)
+    assert npm.argv == ["/usr/bin/npm", "ci"] and npm.cwd == "/repo"
+    assert npm.env["VIRTUAL_ENV"] == "/repo/venv" and npm.env["PATH"].startswith("/repo/venv/bin:")
+    second.assert_exit(0).assert_stderr(contains="web_deps: up to date (package-lock.json unchanged)")
+    assert npm_runs(second) == []
+    third.assert_exit(0)
+    assert len(npm_runs(third)) == 1
+
+
+def test_a_failing_command_fails_the_state_and_runs_again_next_time():
+    with npm_world(code=1).activate() as session:
+        first = session.run("./prime")
+        second = session.run("./prime")
+    first.assert_exit(11).assert_stderr(contains="ERROR web_deps: npm ci failed (exit 1)")
+    second.assert_exit(11)
+    assert len(npm_runs(second)) == 1
