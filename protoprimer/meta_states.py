@@ -1,5 +1,5 @@
 """Built-in meta states a repo typically needs, to add to a `protoprimer.meta.States` as they are or with
-options (docs/meta-runtime.md, "Built-in states"):
+options (docs/meta-tools.md, "Built-in meta states"):
 
     from protoprimer.meta import States
     from protoprimer import meta_states
