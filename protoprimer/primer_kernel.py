@@ -2179,9 +2179,11 @@ def _dynamic_files(pyproject):
 
 
 def _read_or_empty(fs, path):
+    """The text of `path`, or "" when there is none (or it is not text); a file that exists but cannot be
+    read is an error (it names the file), never taken for an empty one."""
     try:
         return fs.read_text(path)
-    except (OSError, UnicodeDecodeError):
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
         return ""
 
 

@@ -6,7 +6,8 @@ filesystem), wrapped.
 - The operations that change files (`FS_OPS`: write_text, make_symlink, append_text, make_dirs, remove,
   remove_tree, move, copy) are recorded in the run's `Outcome.fs_ops` (`FsOpRecord`) and go through the
   session's filesystem faults (`FsFaultSpec`): an injected `OSError` instead of the call, or a kill before
-  or after it. The other operations (reads, kinds, links, signatures) pass through unchanged.
+  or after it. Two reads (`read_text`, `list_dir`) can be failed by a fault too (an unreadable file or
+  directory); they are not recorded. The other operations (kinds, links, signatures) pass through unchanged.
 
 The wrapper's operations have the port's own signatures (tests/harness/test_fs_faults.py compares them).
 """
@@ -75,6 +76,23 @@ class ProcessFileSystem:
 
     def copy(self, src, dst):
         return self._effect(FsOpRecord("copy", src, dst=dst), lambda: self._fs.copy(src, dst))
+
+    # --- reads a fault can fail (not recorded: they change nothing) ----------------------------------
+
+    def read_text(self, path):
+        self._read_fault("read_text", path)
+        return self._fs.read_text(path)
+
+    def list_dir(self, path):
+        self._read_fault("list_dir", path)
+        return self._fs.list_dir(path)
+
+    def _read_fault(self, op: str, path: Any) -> None:
+        self._state.check()
+        fault = self._faults.match_fs(op, self._forms(path)) if self._faults is not None else None
+        if fault is not None:
+            self._faults_hit.append(FaultHit("fs", "%s %s" % (op, path), fault))
+            raise fault.os_error(path)
 
     # --- faults --------------------------------------------------------------------------------------
 

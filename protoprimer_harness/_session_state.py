@@ -26,6 +26,8 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 DIE_POINTS = ("before", "during", "after")
 # The filesystem port's operations that change files, which a filesystem fault can target, and its kill points.
 FS_OPS = ("write_text", "make_symlink", "append_text", "make_dirs", "remove", "remove_tree", "move", "copy")
+# Reads a fault can fail (error= only: a file or directory the user cannot read); they are not recorded.
+FS_READ_OPS = ("read_text", "list_dir")
 FS_DIE_POINTS = ("before", "after")
 DEFAULT_LOCK_HOLDER_PID = 4242
 # How long (simulated seconds of env.sleep) a process may wait for a lock whose holder never releases it.
@@ -81,7 +83,8 @@ class FaultSpec:
 
 @dataclass(frozen=True)
 class FsFaultSpec:
-    """One fault point of the filesystem port: the operation `fs_op` (one of `FS_OPS`) on a path that matches
+    """One fault point of the filesystem port: the operation `fs_op` (one of `FS_OPS`, or of `FS_READ_OPS` with
+    `error` only) on a path that matches
     `path`. A `path` with `*`, `?` or `[` is a glob over the whole path, otherwise the path itself; either is
     matched against the absolute path and, under the repo root, the path relative to it ("constraints.txt",
     "*/constraints.txt", "venv/*"); `move` and `copy` match on their source or their destination,
@@ -100,8 +103,10 @@ class FsFaultSpec:
 
     def __post_init__(self):
         where = "fs fault %s %r" % (self.fs_op, self.path)
-        if self.fs_op not in FS_OPS:
-            raise ValueError("%s: fs_op must be one of %s, got %r" % (where, ", ".join(FS_OPS), self.fs_op))
+        if self.fs_op not in FS_OPS + FS_READ_OPS:
+            raise ValueError("%s: fs_op must be one of %s, got %r" % (where, ", ".join(FS_OPS + FS_READ_OPS), self.fs_op))
+        if self.fs_op in FS_READ_OPS and self.die is not None:
+            raise ValueError("%s: a read fails with error=ERRNO_NAME; kills are for the operations that change files" % where)
         if not self.path:
             raise ValueError("%s: a filesystem fault needs a non-empty path pattern" % where)
         if self.die is not None and self.die not in FS_DIE_POINTS:

@@ -282,3 +282,16 @@ def test_the_wrapper_has_the_ports_signatures():
     for op in FS_OPS:
         assert inspect.signature(getattr(ProcessFileSystem, op)) == inspect.signature(
             getattr(primer_kernel.RealFileSystem, op)), op
+
+
+def test_a_read_fault_fails_the_read_with_its_errno_and_a_kill_on_a_read_is_refused():
+    from protoprimer_harness import World
+
+    world = World().apply_layout("min").add_interpreter("python3", "3.11.7")
+    world.add_fault(fs_op="read_text", path="proto_kernel.json", error="EACCES")
+    with world.activate() as session:
+        outcome = session.run("./prime eval")
+    outcome.assert_exit(3).assert_stderr(contains="ERROR cannot read /repo/proto_kernel.json: Permission denied")
+    assert [hit.line for hit in outcome.faults] == ["read_text /repo/proto_kernel.json"]
+    with pytest.raises(ValueError, match="a read fails with error=ERRNO_NAME"):
+        World().add_fault(fs_op="list_dir", path="/repo", die="before")
