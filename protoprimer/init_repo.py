@@ -6,7 +6,8 @@ What it writes, for the layout chosen (docs/config.md, "Layouts"):
   `protoprimer.primer_kernel` in its generated-copy form (what the copy's self-refresh writes), 0755;
 - `prime`: the boot_env entry script of that copy, as `wrap boot_env -s prime` writes it, 0755;
 - the config files of the layout (instant: none; min: `proto_kernel.json`; max: primer, gconf, default env);
-- `.python-version`, `pyproject.toml` (only when the repo has no project yet), `.gitignore` entries.
+- `.python-version`, `pyproject.toml` (only when the repo has no project yet), `.gitignore` entries;
+- with a new project, its package with an example function and `cmd/app`, a start_app script running it.
 
 Every file is checked before any is written: one that exists with other content stops the run (exit 8,
 nothing written) unless --force; one with the same content is left alone, so a second init does nothing.
@@ -32,6 +33,17 @@ GITIGNORE_ENTRIES = (
     ("__pycache__/", ("__pycache__/", "__pycache__", "**/__pycache__/", "**/__pycache__")),
     ("*.egg-info/", ("*.egg-info/", "*.egg-info", "**/*.egg-info/", "**/*.egg-info")),
 )
+
+APP_SCRIPT = "cmd/app"
+APP_TEMPLATE = """\
+\"\"\"An example written by `protoprimer init`: `cmd/app` (a start_app script) runs main() in the venv.\"\"\"
+import sys
+
+
+def main():
+    print("hello from %s (Python %d.%d)" % (sys.prefix, sys.version_info[0], sys.version_info[1]))
+    return 0
+"""
 
 PYPROJECT_TEMPLATE = """\
 # Written by `protoprimer init`: a minimal project, so that ./prime has something to install (editable).
@@ -187,6 +199,12 @@ def plan(args):
     items.append(Item(existing[0] if existing else "pyproject.toml", text,
                       'a minimal project "%s": your code goes in %s/' % (name, package),
                       kept=lambda _text: "the repo's own project: init leaves it as it is"))
+    if not existing:  # a new project: its package, with the function the start_app example runs
+        items.append(Item(os.path.join(package, "__init__.py"), "", "the package of the project"))
+        items.append(Item(os.path.join(package, "app.py"), APP_TEMPLATE, "an example function for cmd/app"))
+        items.append(Item(APP_SCRIPT, kernel.render_entry_script(
+            "start_app", os.path.relpath(kernel_rel, os.path.dirname(APP_SCRIPT)), "%s.app:main" % package),
+            "a start_app script example: runs %s.app:main in the venv" % package, executable=True))
     items.append(Item(ENTRY_SCRIPT, kernel.render_entry_script("boot_env", kernel_rel), "the boot_env entry script",
                       executable=True, kept=_keep_entry_script_of(kernel_rel)))
     return root, kernel_rel, python, items
@@ -300,7 +318,10 @@ def summary(root, layout, kernel_rel, python, items):
     go = "./prime" if here == root else "cd %s && ./prime" % kernel.shell_quote(root)
     lines.append("next: %s   (builds venv/ with Python %s and installs the project; then commit these files)"
                  % (go, python))
-    lines.append("a start_app script for your code: python3 %s wrap start_app -s cmd/app -m MODULE:FUNC" % kernel_rel)
+    if any(item.rel == APP_SCRIPT for item in items):
+        lines.append("then: ./%s   (the start_app example: runs main() of the project's app.py in the venv)" % APP_SCRIPT)
+    else:
+        lines.append("a start_app script for your code: python3 %s wrap start_app -s %s -m MODULE:FUNC" % (kernel_rel, APP_SCRIPT))
     return "\n".join(lines) + "\n"
 
 

@@ -76,9 +76,13 @@ def test_init_then_prime_boots_and_a_second_prime_builds_nothing(layout, real_ma
     assert repo.read(KERNEL_COPY[layout]) == copy_before
     if layout == "max":
         assert os.readlink(repo.path("lconf")) == os.path.join("dst", "default_env")
+    # the start_app example runs the new project's function in the venv
+    app = repo.run(["./cmd/app"]).assert_ok()
+    assert app.stdout.startswith("hello from %s " % os.path.realpath(repo.venv().dir)), app.describe()
 
     untracked = _git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
-    assert sorted(line[3:] for line in untracked) == sorted(TO_COMMIT[layout]), "\n".join(untracked)
+    examples = ["hello_repo/__init__.py", "hello_repo/app.py", "cmd/app"]  # the package is named after the dir
+    assert sorted(line[3:] for line in untracked) == sorted(TO_COMMIT[layout] + examples), "\n".join(untracked)
     assert all(line.startswith("?? ") for line in untracked)
 
     again = run([protoprimer_script, "init", "--layout", layout], root, real_machine.env())

@@ -16,6 +16,8 @@ SOURCE = open(kernel.__file__, encoding="utf-8").read()
 COPY_TEXT = kernel.generated_copy_text(SOURCE)
 RUNNING = "%d.%d" % sys.version_info[:2]
 
+# a new project: its package with the example function, and the start_app script that runs it
+EXAMPLE_FILES = ["my_repo/__init__.py", "my_repo/app.py", "cmd/app"]
 LAYOUT_FILES = {
     "instant": ["proto_kernel.py", "prime", ".python-version", "pyproject.toml", ".gitignore"],
     "min": ["proto_kernel.py", "proto_kernel.json", "prime", ".python-version", "pyproject.toml", ".gitignore"],
@@ -25,7 +27,7 @@ LAYOUT_FILES = {
     ],
 }
 KERNEL_COPY = {"instant": "proto_kernel.py", "min": "proto_kernel.py", "max": "cmd/proto_code/proto_kernel.py"}
-EXECUTABLE = {"prime"} | set(KERNEL_COPY.values())
+EXECUTABLE = {"prime", "cmd/app"} | set(KERNEL_COPY.values())
 
 
 def init(repo, *options):
@@ -49,7 +51,7 @@ def test_each_layout_writes_its_files_with_their_modes(layout, tmp_path, capsys)
     assert init(repo, "--layout", layout) == 0
 
     files = files_of(repo)
-    assert sorted(files) == sorted(LAYOUT_FILES[layout])
+    assert sorted(files) == sorted(LAYOUT_FILES[layout] + EXAMPLE_FILES)
     for rel, (_, mode) in files.items():
         if rel in EXECUTABLE:
             assert mode == 0o755, rel
@@ -64,7 +66,10 @@ def test_each_layout_writes_its_files_with_their_modes(layout, tmp_path, capsys)
     out = capsys.readouterr().out
     assert all("wrote" in line for line in out.splitlines()[1:len(files) + 1]), out
     assert "next: cd %s && ./prime" % repo in out
-    assert "wrap start_app -s cmd/app -m MODULE:FUNC" in out
+    assert files["cmd/app"][0] == kernel.render_entry_script(
+        "start_app", os.path.relpath(KERNEL_COPY[layout], "cmd"), "my_repo.app:main")
+    assert "def main():" in files["my_repo/app.py"][0]
+    assert "then: ./cmd/app" in out
 
 
 def test_min_writes_an_empty_config_and_instant_none(tmp_path):
@@ -185,7 +190,11 @@ def test_an_existing_project_is_kept(tmp_path, capsys):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "mine"\nversion = "1"\n')
     assert init(tmp_path, "--force") == 0
     assert (tmp_path / "pyproject.toml").read_text() == '[project]\nname = "mine"\nversion = "1"\n'
-    assert "kept" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "kept" in out
+    # the repo's own code is not init's to guess: no example package or script, the command to write one
+    assert not (tmp_path / "cmd" / "app").exists()
+    assert "wrap start_app -s cmd/app -m MODULE:FUNC" in out
 
 
 def test_a_setup_py_project_gets_no_pyproject(tmp_path):
