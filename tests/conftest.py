@@ -10,22 +10,10 @@ import os
 
 import pytest
 
-
-def _plugin_is_installed():
-    """Whether protoprimer_harness.plugin is registered through the pytest11 entry point (pip install -e .);
-    listing it again in pytest_plugins would register it twice."""
-    from importlib.metadata import entry_points
-
-    try:
-        found = entry_points(group="pytest11")
-    except TypeError:  # Python < 3.10
-        found = entry_points().get("pytest11", [])
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return False
-    return any(ep.value == "protoprimer_harness.plugin" for ep in found)
+from plugin_loading import plugin_is_installed
 
 
-pytest_plugins = ["pytester"] + ([] if _plugin_is_installed() else ["protoprimer_harness.plugin"])
+pytest_plugins = ["pytester"] + ([] if plugin_is_installed() else ["protoprimer_harness.plugin"])
 
 STRIPPED_ENV_PREFIXES = ("PROTOPRIMER_",)
 STRIPPED_ENV_NAMES = ("VIRTUAL_ENV",)

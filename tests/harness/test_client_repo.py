@@ -11,6 +11,8 @@ import uuid
 
 import pytest
 
+from plugin_loading import PLUGIN_ARGS
+
 from protoprimer_harness import HarnessError, World
 from protoprimer_harness.errors import UnknownMainError
 from protoprimer_harness.scenario import ScenarioError, load_scenario
@@ -444,19 +446,7 @@ def test_a_scenario_with_repo_and_index_from_constraints_builds_its_world(tmp_pa
     assert "scenarios/s.toml" in files and "constraints.txt" in files
 
 
-def _plugin_is_installed():
-    from importlib.metadata import entry_points
 
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return False
-    try:
-        found = entry_points(group="pytest11")
-    except TypeError:  # Python < 3.10
-        found = entry_points().get("pytest11", [])
-    return any(ep.value == "protoprimer_harness.plugin" for ep in found)
-
-
-PLUGIN_ARGS = () if _plugin_is_installed() else ("-p", "protoprimer_harness.plugin")
 
 
 def test_the_repo_world_fixture_makes_worlds_from_the_rootdir_as_committed(pytester):

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from plugin_loading import PLUGIN_ARGS
+
 from protoprimer import primer_kernel
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -85,17 +87,7 @@ def seed_repo(root):
 
 
 def _plugin_args():
-    """As a client: the plugin comes from the installed distribution's entry point (else load it by name)."""
-    from importlib.metadata import entry_points
-
-    try:
-        found = entry_points(group="pytest11")
-    except TypeError:  # Python < 3.10
-        found = entry_points().get("pytest11", [])
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") or not any(
-            ep.value == "protoprimer_harness.plugin" for ep in found):
-        return ["-p", "protoprimer_harness.plugin"]
-    return []
+    return list(PLUGIN_ARGS)
 
 
 def test_the_walkthroughs_pass_in_the_repo_the_doc_builds(tmp_path, capsys):

@@ -17,25 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from plugin_loading import PLUGIN_ARGS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = REPO_ROOT / "scenarios" / "examples"
 
 
-def _plugin_is_installed():
-    """As tests/conftest.py decides it: is protoprimer_harness.plugin loaded through its entry point?"""
-    from importlib.metadata import entry_points
 
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return False
-
-    try:
-        found = entry_points(group="pytest11")
-    except TypeError:  # Python < 3.10
-        found = entry_points().get("pytest11", [])
-    return any(ep.value == "protoprimer_harness.plugin" for ep in found)
-
-
-PLUGIN_ARGS = () if _plugin_is_installed() else ("-p", "protoprimer_harness.plugin")
 
 MISSING_PROGRAM = """
 format = 1

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from plugin_loading import PLUGIN_ARGS
+
 from protoprimer_harness.tape import (MODE_ENV_VAR, TAPE_MODES, TapeMismatch, TapeMissing, TapeModeError, TapeOutcomeMismatch,
                           TapeUnconsumed, TapeUnsupported, call_sequence, drift_report, record_tape, replay_tape,
                           resolve_tape_mode)
@@ -389,15 +391,7 @@ def test_every_hint_names_the_command_that_runs():
 
 
 def _plugin_args():
-    from importlib.metadata import entry_points
-
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return ("-p", "protoprimer_harness.plugin")
-    try:
-        found = entry_points(group="pytest11")
-    except TypeError:  # Python < 3.10
-        found = entry_points().get("pytest11", [])
-    return () if any(ep.value == "protoprimer_harness.plugin" for ep in found) else ("-p", "protoprimer_harness.plugin")
+    return tuple(PLUGIN_ARGS)
 
 
 @pytest.fixture
