@@ -18,7 +18,7 @@ handler's usage, and how to add one.
 import shlex
 from typing import Any, Optional, Sequence, Tuple
 
-from .tools.base import (ToolCall, ToolRefusal, ToolResult, abbreviate_argv, interpreter_refusal, tool_name,
+from .tools.base import (ToolCall, abbreviate_argv, interpreter_refusal, tool_name,
                          tool_refusal)
 from .tools._pip import PipModuleTool, PipScriptTool
 from .tools._python import BrokenInterpreterTool, PythonProbeTool
