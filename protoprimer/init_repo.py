@@ -4,7 +4,8 @@ What it writes, for the layout chosen (docs/config.md, "Layouts"):
 
 - the kernel copy (instant, min: `proto_kernel.py`; max: `cmd/proto_code/proto_kernel.py`), the installed
   `protoprimer.primer_kernel` in its generated-copy form (what the copy's self-refresh writes), 0755;
-- `prime`: the boot_env entry script of that copy, as `wrap boot_env -s prime` writes it, 0755;
+- `prime`: the boot_env entry script of that copy, as `wrap boot_env -s prime` writes it (on POSIX, with its
+  shell front: a warm `./prime` with nothing to do starts no interpreter), 0755;
 - the config files of the layout (instant: none; min: `proto_kernel.json`; max: primer, gconf, default env);
 - `.python-version`, `pyproject.toml` (only when the repo has no project yet), `.gitignore` entries.
 
@@ -135,6 +136,14 @@ def _keep_entry_script_of(kernel_rel):
     return kept
 
 
+def entry_script_text(kernel_rel):
+    """`prime` as `wrap boot_env -s prime` writes it in the repo's root: with its POSIX-shell front (the fast
+    path) on POSIX, the Python form on Windows. The venv is `venv` next to it in every layout."""
+    if os.name == "nt":
+        return kernel.render_entry_script("boot_env", kernel_rel)
+    return kernel.render_fast_entry_script("boot_env", kernel_rel, None, "$here/" + kernel.DEFAULT_DIRS["local_venv_dir_rel_path"])
+
+
 def plan(args):
     """The items for args (directory, layout, python), with nothing read yet."""
     root = os.path.abspath(args.directory)
@@ -187,7 +196,7 @@ def plan(args):
     items.append(Item(existing[0] if existing else "pyproject.toml", text,
                       'a minimal project "%s": your code goes in %s/' % (name, package),
                       kept=lambda _text: "the repo's own project: init leaves it as it is"))
-    items.append(Item(ENTRY_SCRIPT, kernel.render_entry_script("boot_env", kernel_rel), "the boot_env entry script",
+    items.append(Item(ENTRY_SCRIPT, entry_script_text(kernel_rel), "the boot_env entry script",
                       executable=True, kept=_keep_entry_script_of(kernel_rel)))
     return root, kernel_rel, python, items
 
