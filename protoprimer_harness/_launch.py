@@ -257,7 +257,8 @@ def _fast_entry_front(path: str, typed: str, argv: List[str], env: dict, cwd: st
         env_set = (("PROTOPRIMER_FAST", ""),)
     if os.path.isfile(os.path.join(venv_abs, "protoprimer.stamp")) and is_executable_file(os.path.join(venv_abs, "bin", "python")):
         record = os.path.join(venv_abs, FAST_RECORD)
-        if new and "fast() {" in text and not knob and os.path.isfile(record):
+        tools = all(find_executable(name, env.get("PATH", "")) for name in ("ls", "cksum"))
+        if new and "fast() {" in text and not knob and os.path.isfile(record) and tools:
             values = read_record(record)
             seen = front_seen(values, typed, here, venv, cwd)
             env_set = (("PROTOPRIMER_FAST", seen),)

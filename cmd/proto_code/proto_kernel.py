@@ -545,6 +545,7 @@ FAST_NOOP_LINES = (
     "fast() {  # are the record's inputs as its boot found them? PROTOPRIMER_FAST: how they are now",
     "    set -f; nl='",
     "'; rec=\"$venv/protoprimer.fast\"; seen=; dirs=; v=; old=",
+    "    command -v ls >/dev/null && command -v cksum >/dev/null || return 1  # what it needs, or the kernel decides",
     '    [ "$rec" -nt "$venv/bin/python" ] || old=1',
     "    while IFS= read -r line; do",
     '        case "$line" in venv=*) v="${line#venv=}" ;; file=*) set -- "$@" "${line#file=}" ;;',
@@ -2325,8 +2326,7 @@ def _compute_fast_record_checked(ctx, p):
     env, fs = ctx.host.env, ctx.host.fs
     venv = os.path.dirname(os.path.dirname(env.executable))
     path, seen = os.path.join(venv, FAST_RECORD_BASENAME), env.get(EnvVar.PROTOPRIMER_FAST)
-    knobs = [name for name in env.variables() if name.startswith("PROTOPRIMER_") and name != EnvVar.PROTOPRIMER_FAST]
-    values = read_fast_record(fs, path) if seen is not None and not knobs and ctx.is_first_process and \
+    values = read_fast_record(fs, path) if seen is not None and not _knobs_set(env) and ctx.is_first_process and \
         fs.is_file(os.path.join(venv, "pyvenv.cfg")) else None
     if values is None:
         return None
@@ -2340,6 +2340,11 @@ def _compute_fast_record_checked(ctx, p):
     return FastRecord(values, sig, verified, since)
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
 
+def _knobs_set(env):
+    """A PROTOPRIMER_* variable but the front's own: a run of its own kind, which neither reads nor writes the record."""
+    return [name for name in env.variables() if name.startswith("PROTOPRIMER_") and name != EnvVar.PROTOPRIMER_FAST]
+
+
 def _compute_fast_recorded(ctx, p):
     """After a good boot that an entry script's front started: the venv's record for the next runs. The inputs'
     signature and what the front saw of them go in only when this process found the record with the same
@@ -2347,7 +2352,7 @@ def _compute_fast_recorded(ctx, p):
     answer may depend on anything); otherwise the next run records them."""
     p["state_boot_completed"]
     fast, seen = p["state_fast_record_checked"], ctx.host.env.get(EnvVar.PROTOPRIMER_FAST)
-    if seen is None or (fast is not None and fast.verified):
+    if seen is None or (fast is not None and fast.verified) or (ctx.is_first_process and _knobs_set(ctx.host.env)):
         return False
     paths = p["state_venv_paths_inited"]
     files, dirs = _fast_inputs(ctx, p)
@@ -2358,8 +2363,8 @@ def _compute_fast_recorded(ctx, p):
     if "\n" not in "".join(lines):
         _write_fast_record(ctx, os.path.join(paths.dir, FAST_RECORD_BASENAME), lines, fast.since if keep else None)
     return True
-
 ########### !!!!! GENERATED CONTENT - ANY CHANGES WILL BE LOST !!!!! ###########
+
 def _fast_inputs(ctx, p):
     """What a warm boot reads to find that it has nothing to do, as absolute paths: the files whose content
     counts (a missing one by its absence) and the dirs where they lead to and what they hold count."""
@@ -2871,7 +2876,7 @@ def replace_process(ctx, python, stride, proto_code):
     next_env[EnvVar.PROTOPRIMER_PY_EXEC] = stride
     next_env[EnvVar.PROTOPRIMER_START_ID] = ctx.eval_state("state_input_start_id_var_loaded")
     next_env[EnvVar.PROTOPRIMER_PROTO_CODE] = proto_code
-    if env.get(EnvVar.PROTOPRIMER_FAST) is not None:  # started by an entry script's front: the last process records
+    if env.get(EnvVar.PROTOPRIMER_FAST) is not None and not _knobs_set(env):  # from a front: the last process records
         next_env[EnvVar.PROTOPRIMER_FAST] = ""  # what the front saw is of no use after a restart
     argv = [python, "-I"] + env.argv
     ctx.log.info("restarting as %s at %s" % (python, stride))
