@@ -2330,13 +2330,13 @@ def _compute_fast_record_checked(ctx, p):
         fs.is_file(os.path.join(venv, "pyvenv.cfg")) else None
     if values is None:
         return None
-    since = _mtime(fs.stat_signature(path))
-    sig, modified = fast_signature(ctx, venv, p["state_proto_code_file_abs_path_inited"], values, since)
+    since, copy = _mtime(fs.stat_signature(path)), p["state_proto_code_file_abs_path_inited"]
+    sig, modified = fast_signature(ctx, venv, copy, values, since)
     verified = not modified and sig == values.get("sig") and env.isolated and env.get("PYTHONPATH") is None
     if verified and seen and values["seen"] != seen.split("\n"):  # what a front saw of these very inputs: its no-op
         _write_fast_record(ctx, path, values["inputs"] + ["sig=" + sig] + ["seen=" + line for line in seen.split("\n")], since)
-    elif not verified and ctx.coordinates.exec_mode == ExecMode.mode_prime:
-        since = _write_fast_record(ctx, path, [])  # pending: the boot replaces it
+    elif not verified and ctx.coordinates.exec_mode == ExecMode.mode_prime and copy in values["file"]:  # ours, not a
+        since = _write_fast_record(ctx, path, [])  # foreign venv's (python3 on PATH): pending, the boot replaces it
     return FastRecord(values, sig, verified, since)
 
 
