@@ -2,7 +2,8 @@
 
 - the interpreter: the base interpreter of the venv running the bench (Python 3.11 here), reached
   through a bin dir of links (`python3`, `python3.X`) that comes first on PATH, so no pyenv shim sits
-  between a shebang and the interpreter;
+  between a shebang and the interpreter; and, for the figures through a shim, a dir of pyenv-style shims
+  (`python3`, `python3.X`: bash scripts that exec the real interpreter) that `env(shim=True)` puts first;
 - an environment built from scratch: that PATH, a HOME of the run (pip's and uv's caches are shared by
   all contenders), no PYTHONDONTWRITEBYTECODE (bytecode is cached as on a user's machine; the kernel
   import figure measures both), NO_COLOR;
@@ -31,6 +32,14 @@ SOURCE_KERNEL = os.path.join(REPO_ROOT, "protoprimer", "primer_kernel.py")
 REFERENCE_VERSION = "0.13.0"
 REFERENCE_KERNEL_IN_SDIST = "main/protoprimer/primer_kernel.py"
 WHEELHOUSE_PACKAGES = ("setuptools", "wheel", "uv")
+
+
+# A pyenv-style shim: what `python3` on PATH is for many users (pyenv's are bash scripts that run `pyenv exec`,
+# more work still). It costs a bash start before every interpreter started through PATH.
+SHIM = """#!/usr/bin/env bash
+# pyenv-style shim (bench): a shell script between the command and the interpreter
+exec "%s" "$@"
+"""
 
 
 class SetupError(Exception):
@@ -99,17 +108,22 @@ class Machine(object):
         self.bin_dir = os.path.join(work, "bin")
         for path in (self.home, self.bin_dir):
             os.makedirs(path, exist_ok=True)
+        self.shim_dir = os.path.join(work, "shims")
+        os.makedirs(self.shim_dir, exist_ok=True)
         for name in ("python3", "python" + self.short):
             os.symlink(self.python, os.path.join(self.bin_dir, name))
+            with open(os.path.join(self.shim_dir, name), "w", encoding="utf-8") as f:
+                f.write(SHIM % self.python)
+            os.chmod(os.path.join(self.shim_dir, name), 0o755)
         self.wheelhouse = ensure_wheelhouse(log)
         self.reference_kernel = ensure_reference_kernel(log)
         self.uv = self._ensure_uv_tool()
         self.clean_python = self._clean_interpreter()
         self.strace = self._strace()
 
-    def env(self, **extra):
+    def env(self, shim=False, **extra):
         env = {
-            "PATH": os.pathsep.join([self.bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
+            "PATH": os.pathsep.join([self.shim_dir if shim else self.bin_dir, "/usr/local/bin", "/usr/bin", "/bin"]),
             "HOME": self.home,
             "LANG": "C.UTF-8",
             "NO_COLOR": "1",

@@ -6,8 +6,10 @@ its own (pip asks git about editable projects; the twins must not see the repo t
 They differ only in what bootstraps them:
 
 - ours-pip / ours-uv: this project's kernel copied as `proto_kernel.py`, `proto_kernel.json` naming the
-  driver, `./prime` (boot_env of sample.main:main) and `./app` (start_app of sample.main:app), both
-  written by the kernel's own `wrap`;
+  driver, and entry scripts written by the kernel's own `wrap`: in its default form on POSIX (the shell
+  front and its fast path), `./prime` (boot_env of sample.main:main), `./boot` (boot_env without a main)
+  and `./app` (start_app of sample.main:app); in the Python form (`wrap --plain`), `./prime-plain` and
+  `./app-plain`;
 - ref-pip: the 0.13.0 kernel copied as `proto_kernel.py`, the same `proto_kernel.json`, and its entry
   scripts in the reference style (written by the 0.13.0 kernel's own `wrap`: load proto_kernel.py by
   path, call boot_env/start_app). The driver is venv_pip: 0.13's default (uv) runs `uv python install`
@@ -35,7 +37,8 @@ requires-python = ">=3.7"
 dependencies = []
 
 [project.scripts]
-# the venv's own console script: the baseline of the fast start_app form
+# the venv's own console scripts: the baselines of ./prime (with its main) and of start_app
+sample-main = "sample.main:main"
 sample-app = "sample.main:app"
 
 [tool.setuptools]
@@ -104,8 +107,8 @@ class Twin(object):
         return ["./app"]
 
     def shebang(self):
-        """The interpreter line of ./prime, as argv words (`/usr/bin/env python3`)."""
-        with open(self.path("prime"), encoding="utf-8") as f:
+        """The interpreter line of the Python-form ./prime, as argv words (`/usr/bin/env python3`)."""
+        with open(self.path("prime-plain" if self.kind == "ours" else "prime"), encoding="utf-8") as f:
             first = f.readline()
         return first[2:].split()
 
@@ -132,9 +135,15 @@ class Twin(object):
                 os.remove(path)
 
 
-def _wrap(twin, kernel_args):
-    for entry_func, script, main in (("boot_env", "prime", "sample.main:main"), ("start_app", "app", "sample.main:app")):
-        twin.run(["python3", "proto_kernel.py", "wrap", entry_func, "-s", script, "-m", main] + list(kernel_args))
+SCRIPTS = (("boot_env", "prime", "sample.main:main"), ("start_app", "app", "sample.main:app"))
+# ours besides: the boot_env script without a main (its warm no-op starts no interpreter), the Python form
+OUR_SCRIPTS = (("boot_env", "boot", None, ()), ("boot_env", "prime-plain", "sample.main:main", ("--plain",)),
+               ("start_app", "app-plain", "sample.main:app", ("--plain",)))
+
+
+def _wrap(twin, scripts):
+    for entry_func, script, main, options in scripts:
+        twin.run(["python3", "proto_kernel.py", "wrap", entry_func, "-s", script] + (["-m", main] if main else []) + list(options))
         if not os.path.isfile(twin.path(script)):
             raise BenchError("%s: wrap did not write %s" % (twin.name, script))
 
@@ -146,7 +155,7 @@ def make_kernel_twin(machine, name, kind, driver, kernel_file):
     os.chmod(twin.path("proto_kernel.py"), 0o755)
     with open(twin.path("proto_kernel.json"), "w", encoding="utf-8") as f:
         f.write(json.dumps({"venv_driver": driver}, indent=4) + "\n")
-    _wrap(twin, [])
+    _wrap(twin, [(entry, script, main, ()) for entry, script, main in SCRIPTS] + (list(OUR_SCRIPTS) if kind == "ours" else []))
     return twin
 
 
@@ -154,22 +163,6 @@ def make_plain_twin(machine, name, driver):
     twin = Twin(machine, name, "plain", driver)
     write_sample(twin.root)
     return twin
-
-
-def fast_wrap_supported(twin):
-    """Does this kernel's `wrap` have a fast entry-script form (`--fast`)?"""
-    result = twin.run(["python3", "proto_kernel.py", "wrap", "-h"])
-    return "--fast" in result.stdout
-
-
-def make_fast_entry(twin, entry_func):
-    """The fast entry-script form (`wrap --fast`) of ./prime (`./prime-fast`) or ./app (`./app-fast`);
-    only when the kernel has it. The script's name differs, so it reads the same config through the
-    kernel's basename rule only when no `<script>.json` exists (none does here)."""
-    script, main = {"boot_env": ("prime-fast", "sample.main:main"), "start_app": ("app-fast", "sample.main:app")}[entry_func]
-    if not os.path.isfile(twin.path(script)):
-        twin.run(["python3", "proto_kernel.py", "wrap", entry_func, "--fast", "-s", script, "-m", main])
-    return ["./" + script]
 
 
 def make_uv_sync_twin(machine):

@@ -4,7 +4,8 @@ What it writes, for the layout chosen (docs/config.md, "Layouts"):
 
 - the kernel copy (instant, min: `proto_kernel.py`; max: `cmd/proto_code/proto_kernel.py`), the installed
   `protoprimer.primer_kernel` in its generated-copy form (what the copy's self-refresh writes), 0755;
-- `prime`: the boot_env entry script of that copy, as `wrap boot_env -s prime` writes it, 0755;
+- `prime`: the boot_env entry script of that copy, as `wrap boot_env -s prime` writes it (on POSIX, with its
+  shell front: a warm `./prime` with nothing to do starts no interpreter), 0755;
 - the config files of the layout (instant: none; min: `proto_kernel.json`; max: primer, gconf, default env);
 - `.python-version`, `pyproject.toml` (only when the repo has no project yet), `.gitignore` entries;
 - with a new project, its package with an example function and `cmd/app`, a start_app script running it.
@@ -147,6 +148,18 @@ def _keep_entry_script_of(kernel_rel):
     return kept
 
 
+def entry_script_text(kernel_rel, script_rel="prime", entry_func="boot_env", main_func=None):
+    """`script_rel` as `wrap ENTRY_FUNC -s SCRIPT_REL` writes it: with its POSIX-shell front (the fast path)
+    on POSIX, the Python form on Windows; the copy and the venv (`venv` at the root in every layout) are
+    named relative to the script's directory."""
+    here = os.path.dirname(script_rel) or "."
+    to_kernel = os.path.relpath(kernel_rel, here)
+    if os.name == "nt":
+        return kernel.render_entry_script(entry_func, to_kernel, main_func)
+    venv = os.path.relpath(kernel.DEFAULT_DIRS["local_venv_dir_rel_path"], here)
+    return kernel.render_fast_entry_script(entry_func, to_kernel, main_func, "$here/" + venv)
+
+
 def plan(args):
     """The items for args (directory, layout, python), with nothing read yet."""
     root = os.path.abspath(args.directory)
@@ -202,10 +215,9 @@ def plan(args):
     if not existing:  # a new project: its package, with the function the start_app example runs
         items.append(Item(os.path.join(package, "__init__.py"), "", "the package of the project"))
         items.append(Item(os.path.join(package, "app.py"), APP_TEMPLATE, "an example function for cmd/app"))
-        items.append(Item(APP_SCRIPT, kernel.render_entry_script(
-            "start_app", os.path.relpath(kernel_rel, os.path.dirname(APP_SCRIPT)), "%s.app:main" % package),
-            "a start_app script example: runs %s.app:main in the venv" % package, executable=True))
-    items.append(Item(ENTRY_SCRIPT, kernel.render_entry_script("boot_env", kernel_rel), "the boot_env entry script",
+        items.append(Item(APP_SCRIPT, entry_script_text(kernel_rel, APP_SCRIPT, "start_app", "%s.app:main" % package),
+                          "a start_app script example: runs %s.app:main in the venv" % package, executable=True))
+    items.append(Item(ENTRY_SCRIPT, entry_script_text(kernel_rel), "the boot_env entry script",
                       executable=True, kept=_keep_entry_script_of(kernel_rel)))
     return root, kernel_rel, python, items
 

@@ -53,6 +53,26 @@ class ShellLaunch:
         self.invocation = invocation
 
 
+def shell_launch(argv, env, cwd) -> ShellLaunch:
+    """A process replacement into a fake shell (by the kernel, or by an entry script's shell front)."""
+    from .tools._shells import identify_shell, read_shell_argv
+
+    program = locate_program(argv[0], env, cwd, search_path=False)
+    name = identify_shell(program)
+    if name is None:
+        raise UnknownCommandError(
+            "replace() cannot simulate %s: not a simulated interpreter, nor a script with a simulated "
+            "interpreter in its shebang, nor a fake shell" % shlex.join(argv)
+        )
+    invocation = read_shell_argv(name, argv, env)
+    if invocation is None:
+        raise UnknownCommandError(
+            "replace() cannot simulate the shell command line %s: the fake shells simulate "
+            "[SHELL, \"-c\", CMD, ...], [bash, \"--rcfile\", RC, \"-i\"] and [SHELL, \"-i\"]" % shlex.join(argv)
+        )
+    return ShellLaunch(argv, program, name, invocation)
+
+
 class InstalledKernelModule(types.ModuleType):
     """What `import_module("protoprimer.primer_kernel")` returns in a simulated venv process: the harness's
     kernel module seen through a module whose `__file__` is the installed file (and `__version__` the one
@@ -204,7 +224,7 @@ class FakeProcesses:
         except LaunchFailure as failure:
             raise failure.as_os_error() from None
         if launch is None:
-            launch = self._shell_launch(argv, env, cwd)
+            launch = shell_launch(argv, env, cwd)
         abbreviated = abbreviate_argv(argv, self.kernel)
         fault = self.session_state.faults.match(command_lines(argv, abbreviated))
         if fault is not None:
@@ -212,24 +232,6 @@ class FakeProcesses:
             if fault.die == "before":
                 raise self.state.kill("before replacing into %s" % shlex.join(abbreviated))
         raise ProcessReplaced(argv, env, launch, fault=fault)
-
-    def _shell_launch(self, argv, env, cwd) -> ShellLaunch:
-        from .tools._shells import identify_shell, read_shell_argv
-
-        program = locate_program(argv[0], env, cwd, search_path=False)
-        name = identify_shell(program)
-        if name is None:
-            raise UnknownCommandError(
-                "replace() cannot simulate %s: not a simulated interpreter, nor a script with a simulated "
-                "interpreter in its shebang, nor a fake shell" % shlex.join(argv)
-            )
-        invocation = read_shell_argv(name, argv, env)
-        if invocation is None:
-            raise UnknownCommandError(
-                "replace() cannot simulate the shell command line %s: the fake shells simulate "
-                "[SHELL, \"-c\", CMD, ...], [bash, \"--rcfile\", RC, \"-i\"] and [SHELL, \"-i\"]" % shlex.join(argv)
-            )
-        return ShellLaunch(argv, program, name, invocation)
 
     # --- which ---------------------------------------------------------------------------------------
 

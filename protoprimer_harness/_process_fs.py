@@ -52,8 +52,11 @@ class ProcessFileSystem:
 
     # --- the operations that change files ------------------------------------------------------------
 
-    def write_text(self, path, text, mode=None):
-        return self._effect(FsOpRecord("write_text", path), lambda: self._fs.write_text(path, text, mode=mode))
+    def write_text(self, path, text, mode=None, mtime_ns=None):
+        if mtime_ns is None:  # as the kernel calls it almost always (and kernels before `mtime_ns` always)
+            return self._effect(FsOpRecord("write_text", path), lambda: self._fs.write_text(path, text, mode=mode))
+        return self._effect(FsOpRecord("write_text", path),
+                            lambda: self._fs.write_text(path, text, mode=mode, mtime_ns=mtime_ns))
 
     def make_symlink(self, target, path):
         return self._effect(FsOpRecord("make_symlink", path, target=target),

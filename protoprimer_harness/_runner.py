@@ -25,9 +25,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 from .errors import (HarnessError, LockWaitError, ProcessKilled, ProcessReplaced, RestartLoopError,
                      UnknownCommandError)
 from ._fake_environment import FakeClock, FakeEnvironment, OutputStreams, PidCounter, ProcessState
-from ._fake_processes import PROTO_KERNEL_MODULE, FakeProcesses, ShellLaunch, _empty_session_state
-from ._launch import Launch, LaunchFailure, resolve_launch
-from ._session_state import KILLED_EXIT_CODE, SessionState
+from ._fake_processes import PROTO_KERNEL_MODULE, FakeProcesses, ShellLaunch, _empty_session_state, shell_launch
+from ._launch import FrontExit, FrontShell, Launch, LaunchFailure, apply_env_changes, resolve_launch
+from ._session_state import KILLED_EXIT_CODE, SessionState, command_lines
+from .tools.base import abbreviate_argv
 from .outcome import STRIDE_VARIABLE, UNKNOWN_STRIDE, Outcome, ProcessRecord, ShellRecord, display_path
 from ._process_fs import ProcessFileSystem
 from ._programs import EntryCall, Program, Refusal, identify_program, process_argv
@@ -171,9 +172,16 @@ class Runner:
                 "the runner cannot simulate %s: %s is not a simulated interpreter nor a script whose "
                 "shebang names one" % (shlex.join(request.argv), request.argv[0])
             )
-        env = dict(request.env)
-        pid = pid if pid is not None else self.pids.allocate()
+        if isinstance(launch, FrontExit):  # the entry script's shell front ended the run: no process at all
+            outcome.exit_code = launch.exit_code
+            return self._finish(outcome, streams, before)
+        env = apply_env_changes(request.env, launch.env_set)
         fault = None
+        if isinstance(launch, FrontShell):  # the front ran `-c CMD` itself: the shell is the run's one process
+            argv = launch.exec_argv
+            fault = self.session_state.faults.match(command_lines(argv, abbreviate_argv(argv, self.kernel)))
+            launch = shell_launch(argv, env, request.cwd)
+        pid = pid if pid is not None else self.pids.allocate()
         self.session_state.live_pids.add(pid)
         try:
             while True:

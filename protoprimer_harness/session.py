@@ -63,7 +63,7 @@ def _real_tree_nodes(real_src: str, dst: str, exclude: Sequence[str]) -> List[No
     return nodes
 
 
-COREUTILS_READLINK = "/usr/bin/readlink"
+COREUTILS = ("/usr/bin/readlink", "/usr/bin/ls", "/usr/bin/cksum")  # what an entry script's shell front runs
 
 
 def plan_nodes(world: Any, kernel_source: bytes) -> List[Node]:
@@ -75,8 +75,9 @@ def plan_nodes(world: Any, kernel_source: bytes) -> List[Node]:
         nodes.append((home, "dir", None, False))
     for shell_path, name in sorted(world.shells.items()):
         nodes.append((shell_path, "file", shell_file_text(name).encode("utf-8"), True))
-    if world.shells:  # the coreutils a POSIX shell script may call (the fast entry front's `readlink`)
-        nodes.append((COREUTILS_READLINK, "file", b"#!/bin/sh\n# simulated: coreutils readlink\n", True))
+    if world.shells:  # the coreutils a POSIX shell script may call (the fast entry front's `readlink`, `ls`, `cksum`)
+        for tool in COREUTILS:
+            nodes.append((tool, "file", ("#!/bin/sh\n# simulated: coreutils %s\n" % os.path.basename(tool)).encode(), True))
     for path, entry in world.entries.items():
         if isinstance(entry, DirEntry):
             nodes.append((path, "dir", None, False))

@@ -6,7 +6,8 @@ can be re-recorded alone: `pytest --protoprimer-tape-mode=rewrite <tape>`, the d
 - `layout`: "instant" (the kernel copy at the root, `.python-version`) or "max" (the copy in
   cmd/proto_code/ with its primer file, gconf/proto_kernel.json with the required version, `envs`);
 - `files`: more files ({path relative to the repo: text}; they replace the layout's);
-- `wraps`: the entry scripts written with the kernel's own `wrap` before the run ([entry, script, main]);
+- `wraps`: the entry scripts written with the kernel's own `wrap --plain` before the run ([entry, script, main]);
+  the Python form, whose first process (python3) is the one a tape records;
 - `setup`: real commands run to completion before the recorded run (each must exit 0), e.g. ["./prime"]
   for a warm boot;
 - `argv`, `entry`, `cwd`, `env` (added to the base environment), `python` (the name on PATH that starts
@@ -297,7 +298,8 @@ def record_recipe(
         env = base_env(tmp)
         env.update(recipe["env"])
         for entry_func, script, main in recipe["wraps"]:
-            _run_real([python, os.path.join(repo, kernel_rel), "wrap", entry_func, "-s", script, "-m", main],
+            # the Python form: a tape records the process python3 starts from it (a shell front starts none)
+            _run_real([python, os.path.join(repo, kernel_rel), "wrap", "--plain", entry_func, "-s", script, "-m", main],
                       repo, env, "recipe %s: writing the entry script %s" % (recipe["name"], script))
         for argv in recipe["setup"]:
             _run_real(list(argv), repo, env, "recipe %s: the setup command" % recipe["name"])

@@ -30,8 +30,10 @@ def test_the_full_examples_scenarios_pass_under_its_own_pytest():
 
 
 def test_the_examples_entry_scripts_are_what_wrap_writes():
+    """wrap's default on POSIX: the fast form, its shell front finding the venv next to the repo root."""
     full = EXAMPLES / "full"
-    assert (full / "prime").read_text() == kernel.render_entry_script(
-        "boot_env", "cmd/proto_code/proto_kernel.py", "demo_app.bootstrap:extend"
+    assert (full / "prime").read_text() == kernel.render_fast_entry_script(
+        "boot_env", "cmd/proto_code/proto_kernel.py", "demo_app.bootstrap:extend", "$here/venv"
     )
-    assert (full / "cmd/hello").read_text() == kernel.render_entry_script("start_app", "proto_code/proto_kernel.py", "demo_app.cli:main")
+    assert (full / "cmd/hello").read_text() == kernel.render_fast_entry_script(
+        "start_app", "proto_code/proto_kernel.py", "demo_app.cli:main", "$here/../venv")

@@ -319,9 +319,11 @@ def write_client_repo(
     envs=None,
     default_env=None,
     global_conf=None,
+    plain=False,
 ):
     """Write a client repo and its entry scripts (`./prime`: boot_env of client.main:main; `cmd/app`:
-    start_app of client.main:app), both written by the kernel's own `wrap`.
+    start_app of client.main:app), both written by the kernel's own `wrap`: in its default form on POSIX
+    (the shell front, with its fast path), or with `plain` in the Python form (`wrap --plain`).
 
     layout "instant": the kernel copy at the root and `.python-version` (no JSON unless `files` adds some);
     layout "max": the kernel copy in cmd/proto_code/ with its primer file, gconf/proto_kernel.json (the
@@ -362,7 +364,8 @@ def write_client_repo(
     os.chmod(repo.kernel_copy, 0o755)
     for entry_func, script, main in (("boot_env", "prime", "client.main:main"), ("start_app", "cmd/app", "client.main:app")):
         wrap = subprocess.run(
-            [machine.python(machine.primary), repo.kernel_copy, "wrap", entry_func, "-s", script, "-m", main],
+            [machine.python(machine.primary), repo.kernel_copy, "wrap", entry_func, "-s", script, "-m", main]
+            + (["--plain"] if plain else []),
             cwd=root, env=machine.env(), capture_output=True, text=True, timeout=60,
         )
         assert wrap.returncode == 0 and "wrote " in wrap.stdout, "wrap failed:\n%s\n%s" % (wrap.stdout, wrap.stderr)

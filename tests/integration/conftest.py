@@ -90,13 +90,16 @@ def make_repo(real_machine, tmp_path):
 @pytest.fixture(scope="session")
 def booted_repo(real_machine, tmp_path_factory):
     """One max-layout repo booted cold once per session, for tests that only read it (or that run warm
-    boots, which write only their own log file). `booted_repo.cold` is the cold boot's Run."""
+    boots, which write only their own log file). `booted_repo.cold` is the cold boot's Run. Its entry
+    scripts are in the Python form (`wrap --plain`): its tests follow that form's chain (python3, then the
+    venv's python); test_fast_path.py has the default form's."""
     repo = write_client_repo(
         real_machine,
         tmp_path_factory.mktemp("booted") / "repo",
         layout="max",
         envs={"dst/default": {}},
         default_env="dst/default",
+        plain=True,
     )
     repo.cold = repo.prime()
     return repo

@@ -56,8 +56,10 @@ FLOWS = [
          {"pyproject.toml": PYPROJECT_WITH_A_DEPENDENCY}),
     Flow("reset", _min_world, ("./prime",), "./prime reset", {}),
     Flow("--env switch to an env with its own venv", _max_world, ("./prime",), "./prime --env dst/special_env", {}),
-    Flow("start_app", _min_world, ("./prime", "./proto_kernel.py wrap start_app -s cmd/app -m client.main:main"),
+    Flow("start_app", _min_world, ("./prime", "./proto_kernel.py wrap --plain start_app -s cmd/app -m client.main:main"),
          "./cmd/app", {}),
+    Flow("warm boot through the shell front (its record)", _min_world,
+         ("./proto_kernel.py wrap boot_env --force -s prime -m client.main:main", "./prime"), "./prime", {}),
 ]
 
 

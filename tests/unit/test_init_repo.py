@@ -58,7 +58,7 @@ def test_each_layout_writes_its_files_with_their_modes(layout, tmp_path, capsys)
         else:
             assert mode & 0o111 == 0, rel
     assert files[KERNEL_COPY[layout]][0] == COPY_TEXT
-    assert files["prime"][0] == kernel.render_entry_script("boot_env", KERNEL_COPY[layout])
+    assert files["prime"][0] == kernel.render_fast_entry_script("boot_env", KERNEL_COPY[layout], None, "$here/venv")
     assert files[".python-version"][0] == RUNNING + "\n"
     assert files[".gitignore"][0] == "/lconf\n__pycache__/\n*.egg-info/\n"
     assert 'name = "my-repo"' in files["pyproject.toml"][0]
@@ -66,8 +66,8 @@ def test_each_layout_writes_its_files_with_their_modes(layout, tmp_path, capsys)
     out = capsys.readouterr().out
     assert all("wrote" in line for line in out.splitlines()[1:len(files) + 1]), out
     assert "next: cd %s && ./prime" % repo in out
-    assert files["cmd/app"][0] == kernel.render_entry_script(
-        "start_app", os.path.relpath(KERNEL_COPY[layout], "cmd"), "my_repo.app:main")
+    assert files["cmd/app"][0] == kernel.render_fast_entry_script(
+        "start_app", os.path.relpath(KERNEL_COPY[layout], "cmd"), "my_repo.app:main", "$here/../venv")
     assert "def main():" in files["my_repo/app.py"][0]
     assert "then: ./cmd/app" in out
 
@@ -142,7 +142,7 @@ def test_force_overwrites_them(tmp_path, capsys):
     assert init(tmp_path, "--force") == 0
 
     files = files_of(tmp_path)
-    assert files["prime"] == (kernel.render_entry_script("boot_env", "proto_kernel.py"), 0o755)
+    assert files["prime"] == (kernel.render_fast_entry_script("boot_env", "proto_kernel.py", None, "$here/venv"), 0o755)
     assert files["proto_kernel.py"] == (COPY_TEXT, 0o755)
     out = capsys.readouterr().out
     assert "overwrote" in out and "prime" in out
@@ -228,10 +228,10 @@ def test_an_entry_script_of_the_copy_with_a_main_is_kept(tmp_path, capsys):
     os.chmod(str(tmp_path / "prime"), 0o755)
     assert init(tmp_path, "--force") == 0
     assert (tmp_path / "prime").read_text() == own
-    fast = kernel.render_fast_entry_script("boot_env", "proto_kernel.py", None, "$here/venv")
-    (tmp_path / "prime").write_text(fast)
+    plain = kernel.render_entry_script("boot_env", "proto_kernel.py")  # `wrap --plain`, or init before the fast form
+    (tmp_path / "prime").write_text(plain)
     assert init(tmp_path) == 0
-    assert (tmp_path / "prime").read_text() == fast
+    assert (tmp_path / "prime").read_text() == plain
     # of another copy (another layout's): a conflict
     assert init(tmp_path, "--layout", "max") == kernel.ExitCode.refused
     assert "prime" in capsys.readouterr().err

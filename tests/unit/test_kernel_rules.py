@@ -133,7 +133,7 @@ def test_kernel_import_does_not_load_heavy_modules():
 
 # The kernel's size ceiling (docs/design.md, "What the kernel's lines are"): features that only the meta runtime
 # or the tools need live in the package. Raise it only with a reason written in that section.
-KERNEL_LINE_CEILING = 3850
+KERNEL_LINE_CEILING = 3990  # 3800, then 3850 (redaction, the env down the chain), then the fast path: design.md
 
 
 def test_kernel_stays_under_its_size_ceiling(source):
