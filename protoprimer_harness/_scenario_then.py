@@ -251,7 +251,8 @@ THEN_KEYS = KeyTable("then", header=("key", "passes when"), keys=[
     Key("chain", Reader.strings, check=lambda outcome, chain: outcome.assert_chain(list(chain)), doc="""
         the simulated processes, in order, as `"<interpreter> (<stride>)"`, e.g. `["/usr/bin/python3
         (stride_py_unknown)", "/repo/venv/bin/python (stride_py_venv)"]`. An entry without `(...)` compares
-        only the interpreter; a bare name means `/usr/bin/<name>`."""),
+        only the interpreter; a bare name means `/usr/bin/<name>`. `[]`: no process at all (an entry
+        script's shell front ended the run itself)."""),
     Key("commands", Reader.strings, check=lambda outcome, lines: outcome.assert_commands(list(lines)), doc="""
         every command the kernel ran (`host.proc.run`), each as its shell-quoted argv line; `[]` means none.
         The probe code shows as `PYTHON_PROBE_CODE`."""),
